@@ -1,0 +1,14 @@
+//! voxdial: a self-hosted control room for AI voice agents calling sales leads.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod telemetry;
+pub mod web;
+pub mod worker;

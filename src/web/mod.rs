@@ -1,0 +1,136 @@
+//! HTTP handlers and their page views, one module per area. Templates mirror this layout
+//! under `templates/<area>/`.
+
+pub mod assets;
+pub mod auth;
+pub mod dashboard;
+pub mod errors;
+pub mod headers;
+pub mod health;
+pub mod htmx;
+pub mod profile;
+pub mod team;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, web};
+
+use crate::auth::CurrentUser;
+use crate::auth::middleware::{require_admin, require_login, verify_csrf};
+use crate::auth::session::{Flash, FlashKind, TypedSession};
+use crate::error::AppError;
+
+/// Routes for browsers: public auth pages, then everything behind login.
+/// The caller wraps this in the session middleware.
+pub fn ui_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(verify_csrf))
+            .configure(auth::routes)
+            .service(
+                web::scope("")
+                    .wrap(from_fn(require_login))
+                    .configure(dashboard::routes)
+                    .configure(profile::routes)
+                    .service(
+                        web::scope("/team")
+                            .wrap(from_fn(require_admin))
+                            .configure(team::routes),
+                    ),
+            ),
+    );
+}
+
+/// What every page's layout needs: the user, the CSRF token, the current path for the
+/// navigation, and a one-shot flash message.
+pub struct PageCtx {
+    pub user: Option<CurrentUser>,
+    pub csrf_token: String,
+    pub path: String,
+    pub flash: Option<Flash>,
+}
+
+impl PageCtx {
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(CurrentUser::is_admin)
+    }
+
+    /// Whether `user_id` is the logged-in user.
+    pub fn is_me(&self, user_id: i64) -> bool {
+        self.user.as_ref().is_some_and(|u| u.id == user_id)
+    }
+
+    /// `aria-current` value for a navigation link.
+    pub fn current(&self, prefix: &str) -> &'static str {
+        let active = if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(prefix)
+        };
+        if active { "page" } else { "false" }
+    }
+
+    pub fn flash_class(&self) -> &'static str {
+        match self.flash.as_ref().map(|f| f.kind) {
+            Some(FlashKind::Error) => "flash flash-error",
+            _ => "flash flash-success",
+        }
+    }
+}
+
+impl FromRequest for PageCtx {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<PageCtx, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = TypedSession::from_request(req);
+        std::future::ready(session.csrf_token().map(|csrf_token| PageCtx {
+            user: req.extensions().get::<CurrentUser>().cloned(),
+            csrf_token,
+            path: req.path().to_owned(),
+            flash: session.take_flash(),
+        }))
+    }
+}
+
+/// POST → redirect → GET. htmx requests get `HX-Redirect` (a full navigation) instead of a
+/// 303 that htmx would follow and swap.
+pub fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
+    if htmx::HxRequest::from_http(req).is_htmx {
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location))
+            .finish()
+    } else {
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish()
+    }
+}
+
+/// Redirects after a change with a message for the next page.
+pub fn redirect_with_flash(
+    req: &HttpRequest,
+    location: &str,
+    kind: FlashKind,
+    message: impl Into<String>,
+) -> Result<HttpResponse, AppError> {
+    TypedSession::from_request(req).flash(kind, message)?;
+    Ok(redirect(req, location))
+}
+
+/// Turns a page (or any responder) into a response.
+pub fn respond(page: impl actix_web::Responder, req: &HttpRequest) -> HttpResponse {
+    page.respond_to(req).map_into_boxed_body()
+}
+
+/// A page with another status, e.g. 422 for a form shown again with its errors.
+pub fn respond_with_status(
+    page: impl actix_web::Responder,
+    req: &HttpRequest,
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    let mut res = respond(page, req);
+    *res.status_mut() = status;
+    res
+}

@@ -1,0 +1,166 @@
+//! R-AUTH: every state-changing request carries the session's CSRF token and comes from
+//! our own origin.
+
+use reqwest::StatusCode;
+use voxdial::db;
+use voxdial::domain::user::Role;
+
+use crate::helpers::{PASSWORD, spawn_app};
+
+fn add_member_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("name", "Eve"),
+        ("email", "eve@example.com"),
+        ("role", "member"),
+        ("password", PASSWORD),
+        ("password_confirmation", PASSWORD),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_without_a_token_is_rejected_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+
+    let response = app
+        .client
+        .post(app.url("/team"))
+        .form(&add_member_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("did not come from voxdial")
+    );
+    assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_token_is_rejected_in_the_form_and_in_the_header() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+
+    let mut form = add_member_form();
+    form.push(("csrf_token", "forged"));
+    let response = app
+        .client
+        .post(app.url("/team"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let response = app
+        .client
+        .post(app.url("/team"))
+        .header("X-CSRF-Token", "forged")
+        .header("HX-Request", "true")
+        .form(&add_member_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.headers().get("hx-retarget").unwrap(),
+        "#messages",
+        "htmx gets a toast fragment"
+    );
+    assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_sessions_token_does_not_work() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let other = app.new_session();
+    let foreign_token = other.csrf_token().await;
+
+    let mut form = add_member_form();
+    form.push(("csrf_token", &foreign_token));
+    let response = app
+        .client
+        .post(app.url("/team"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_right_token_in_the_header_works_for_htmx() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let response = app.post_htmx("/team", &add_member_form()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get("hx-redirect").unwrap(), "/team");
+    assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cross_origin_post_is_rejected_even_with_a_valid_token() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let token = app.csrf_token().await;
+
+    let mut form = add_member_form();
+    form.push(("csrf_token", &token));
+    let response = app
+        .client
+        .post(app.url("/team"))
+        .header("Origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = app
+        .client
+        .post(app.url("/team"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let same_origin = app
+        .client
+        .post(app.url("/team"))
+        .header("Origin", &app.address)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_itself_needs_the_token() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana", Role::Member);
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_without_a_token_does_not_log_out() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let response = app.client.post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+}

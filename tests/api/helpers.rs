@@ -1,0 +1,338 @@
+//! The test harness: a fresh database and a running app per test, an HTTP client that
+//! keeps cookies and does not follow redirects, and helpers for the common steps.
+
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+use actix_web::web::Data;
+use diesel::{Connection as _, RunQueryDsl as _};
+use reqwest::StatusCode;
+use voxdial::app::{AppState, Application};
+use voxdial::config::Settings;
+use voxdial::crypto::MasterKey;
+use voxdial::db::{self, DbConnection};
+use voxdial::domain::user::{Email, PersonName, Role};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        voxdial::telemetry::init("info,voxdial=debug", false);
+    }
+});
+
+/// A database for one test, removed when the test ends.
+pub enum TestDatabase {
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    pub fn create() -> TestDatabase {
+        match std::env::var("VOXDIAL_TEST_POSTGRES_URL") {
+            Ok(admin_url) => {
+                // The URL names a maintenance database (…/postgres); each test gets a sibling.
+                let name = format!(
+                    "voxdial_test_{}",
+                    voxdial::crypto::sha256_hex(voxdial::crypto::random_token().as_bytes())[..16]
+                        .to_owned()
+                );
+                let mut admin = diesel::PgConnection::establish(&admin_url)
+                    .expect("connecting to the test PostgreSQL server");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("creating the test database");
+                let base = admin_url
+                    .rsplit_once('/')
+                    .expect("VOXDIAL_TEST_POSTGRES_URL must end with a database name")
+                    .0;
+                let url = format!("{base}/{name}");
+                TestDatabase::Postgres {
+                    url,
+                    admin_url,
+                    name,
+                }
+            }
+            Err(_) => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = dir.path().join("voxdial.db").display().to_string();
+                TestDatabase::Sqlite { url, _dir: dir }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDatabase::Postgres { .. })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Off the async runtime: dropping may happen inside it.
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin);
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test app on `database`: random port, one worker, background loops off
+/// (tests drive steps directly), a fixed secret key.
+pub fn test_settings(database: &TestDatabase) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: database.url().to_owned(),
+        database_pool_size: 4,
+        secret_key: Some(MasterKey::generate().encode()),
+        workers: Some(1),
+        background_tasks: false,
+        ..Settings::default()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: Data<AppState>,
+    /// The default browser session; `new_session` opens more.
+    session: TestSession,
+    handle: actix_web::dev::ServerHandle,
+    pub database: TestDatabase,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let database = TestDatabase::create();
+    let mut settings = test_settings(&database);
+    configure(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("building the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let session = TestSession::new(&address);
+    TestApp {
+        address,
+        state,
+        session,
+        handle,
+        database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { handle.stop(false).await });
+        }
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = TestSession;
+
+    fn deref(&self) -> &TestSession {
+        &self.session
+    }
+}
+
+impl TestApp {
+    /// Another browser (own cookies) against the same app.
+    pub fn new_session(&self) -> TestSession {
+        TestSession::new(&self.address)
+    }
+
+    /// A connection to the test database, for arranging and asserting directly.
+    pub fn conn(&self) -> db::PooledConnection {
+        self.state.db.get().expect("database connection")
+    }
+
+    pub fn with_conn<T>(&self, work: impl FnOnce(&mut DbConnection) -> T) -> T {
+        work(&mut self.conn())
+    }
+
+    pub fn create_user(&self, email: &str, name: &str, role: Role) -> i64 {
+        let hash = voxdial::auth::password::hash_blocking(PASSWORD).unwrap();
+        let email = Email::parse(email).unwrap();
+        let name = PersonName::parse(name).unwrap();
+        self.with_conn(|conn| db::users::insert(conn, &email, &name, &hash, role).unwrap())
+    }
+
+    /// Creates an admin and logs the default session in as them.
+    pub async fn login_as_admin(&self) -> i64 {
+        self.login_as("admin@example.com", "Ada Admin", Role::Admin)
+            .await
+    }
+
+    pub async fn login_as(&self, email: &str, name: &str, role: Role) -> i64 {
+        let id = self.create_user(email, name, role);
+        let response = self.login(email, PASSWORD).await;
+        assert_is_redirect_to(&response, "/");
+        id
+    }
+}
+
+/// One browser: a cookie jar, no automatic redirects, and the session's CSRF token.
+pub struct TestSession {
+    pub address: String,
+    pub client: reqwest::Client,
+    csrf: Mutex<Option<String>>,
+}
+
+impl TestSession {
+    fn new(address: &str) -> TestSession {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("HTTP client");
+        TestSession {
+            address: address.to_owned(),
+            client,
+            csrf: Mutex::new(None),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET a page that must answer 200, returning its HTML.
+    pub async fn get_html(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        let html = response.text().await.unwrap();
+        self.remember_csrf_from(&html);
+        html
+    }
+
+    /// The CSRF token of this session, read from a page once and then cached.
+    pub async fn csrf_token(&self) -> String {
+        if let Some(token) = self.csrf.lock().unwrap().clone() {
+            return token;
+        }
+        // Whichever of these pages answers (the others redirect) carries the token.
+        let mut token = None;
+        for page in ["/login", "/setup", "/profile"] {
+            token = extract_csrf(&self.get(page).await.text().await.unwrap());
+            if token.is_some() {
+                break;
+            }
+        }
+        let token = token.expect("a page with a CSRF token");
+        *self.csrf.lock().unwrap() = Some(token.clone());
+        token
+    }
+
+    pub fn remember_csrf_from(&self, html: &str) {
+        if let Some(token) = extract_csrf(html) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+    }
+
+    /// POST a form with the session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POST as htmx does: the token in a header and `HX-Request: true`.
+    pub async fn post_htmx(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        self.client
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", token)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Logs out (the session and its CSRF token end).
+    pub async fn logout(&self) -> reqwest::Response {
+        let response = self.post_form("/logout", &[]).await;
+        *self.csrf.lock().unwrap() = None;
+        response
+    }
+
+    /// Logs in (the CSRF token changes at login).
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let response = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        *self.csrf.lock().unwrap() = None;
+        response
+    }
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect to {location}"
+    );
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some(location)
+    );
+}
+
+/// Where screenshots from browser tests go (looked at by people, not asserted).
+pub fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
