@@ -18,9 +18,10 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::{Settings, redact_url};
-use crate::crypto::MasterKey;
+use crate::crypto::{MasterKey, SecretBox};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::provider::{self, HttpSettings};
 use crate::web;
 use crate::worker;
 
@@ -30,6 +31,11 @@ pub struct AppState {
     pub settings: Settings,
     pub hasher: PasswordHasher,
     pub key: MasterKey,
+    /// Seals and opens provider secrets at rest.
+    pub secrets: SecretBox,
+    /// Shared HTTP client for provider calls, and its timeouts/retries.
+    pub http: reqwest::Client,
+    pub provider_http: HttpSettings,
     /// The public base URL, no trailing slash (webhook URLs, Origin check).
     pub public_url: String,
 }
@@ -66,10 +72,17 @@ impl Application {
             );
         }
 
+        let provider_http = HttpSettings {
+            timeout: Duration::from_secs(settings.provider_timeout_secs),
+            ..HttpSettings::default()
+        };
         let state = actix_web::web::Data::new(AppState {
             db,
             hasher: PasswordHasher::new(4),
+            secrets: SecretBox::new(&key),
             key,
+            http: provider::http_client(provider_http),
+            provider_http,
             public_url,
             settings,
         });

@@ -44,6 +44,8 @@ pub struct Settings {
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy
     /// that sets them); otherwise the socket peer address is used.
     pub trust_proxy_headers: bool,
+    /// How long a provider API request may take.
+    pub provider_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             background_tasks: true,
             trust_proxy_headers: false,
+            provider_timeout_secs: 15,
         }
     }
 }

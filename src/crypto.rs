@@ -104,6 +104,75 @@ impl MasterKey {
     }
 }
 
+/// Encrypts secrets at rest (provider API keys, webhook secrets) with XChaCha20-Poly1305
+/// under a subkey of the master key. Each value is bound to its purpose (the column it
+/// lives in), so a ciphertext copied into another column does not decrypt.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: chacha20poly1305::XChaCha20Poly1305,
+}
+
+const SEALED_PREFIX: &str = "v1:";
+
+impl SecretBox {
+    pub fn new(key: &MasterKey) -> SecretBox {
+        use chacha20poly1305::KeyInit as _;
+        let subkey = key.derive("voxdial secrets at rest");
+        SecretBox {
+            cipher: chacha20poly1305::XChaCha20Poly1305::new_from_slice(&subkey[..32])
+                .expect("32-byte key"),
+        }
+    }
+
+    pub fn seal(&self, purpose: &str, plaintext: &str) -> String {
+        use chacha20poly1305::aead::{Aead as _, Payload};
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .expect("encryption cannot fail for in-memory data");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        format!("{SEALED_PREFIX}{}", BASE64.encode(sealed))
+    }
+
+    pub fn open(&self, purpose: &str, sealed: &str) -> anyhow::Result<String> {
+        use chacha20poly1305::aead::{Aead as _, Payload};
+        let encoded = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .context("unknown secret format")?;
+        let bytes = BASE64.decode(encoded).context("corrupt secret")?;
+        anyhow::ensure!(bytes.len() > 24, "corrupt secret");
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let plaintext = self
+            .cipher
+            .decrypt(
+                nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .map_err(|_| {
+                anyhow::anyhow!("the secret cannot be decrypted with this installation's key")
+            })?;
+        String::from_utf8(plaintext).context("secret is not UTF-8")
+    }
+}
+
+/// The last four characters of a secret, the only part ever shown again.
+pub fn secret_hint(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
 /// A random URL-safe token with 256 bits of entropy.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -135,6 +204,29 @@ mod tests {
         assert_eq!(MasterKey::decode(&key.encode()).unwrap().0, key.0);
         assert!(MasterKey::decode("c2hvcnQ=").is_err());
         assert!(MasterKey::decode("not base64!").is_err());
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_the_same_key_and_purpose() {
+        let key = MasterKey::generate();
+        let secrets = SecretBox::new(&key);
+        let sealed = secrets.seal("api_key", "sk_live_1234");
+        assert!(!sealed.contains("sk_live"));
+        assert_ne!(
+            sealed,
+            secrets.seal("api_key", "sk_live_1234"),
+            "fresh nonce each time"
+        );
+        assert_eq!(secrets.open("api_key", &sealed).unwrap(), "sk_live_1234");
+        assert!(secrets.open("webhook_secret", &sealed).is_err());
+        assert!(
+            SecretBox::new(&MasterKey::generate())
+                .open("api_key", &sealed)
+                .is_err()
+        );
+        assert!(secrets.open("api_key", "v1:AAAA").is_err());
+        assert_eq!(secret_hint("sk_live_1234"), "1234");
+        assert_eq!(secret_hint("ab"), "ab");
     }
 
     #[test]

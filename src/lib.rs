@@ -3,12 +3,16 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod campaign_setup;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod prompts;
+pub mod provider;
 pub mod telemetry;
 pub mod web;
 pub mod worker;

@@ -4,10 +4,16 @@
 mod connection;
 pub mod schema;
 
+pub mod agents;
 pub mod audit;
+pub mod campaigns;
 pub mod dashboard;
+pub mod leads;
 pub mod login_attempts;
+pub mod phone_numbers;
+pub mod providers;
 pub mod sessions;
+pub mod templates;
 pub mod users;
 
 use std::time::Duration;

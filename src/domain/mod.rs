@@ -1,3 +1,9 @@
 //! Validated domain types and pure rules. No I/O, no diesel, no actix.
 
+pub mod campaign;
+pub mod interaction;
+pub mod lead;
+pub mod phone;
+pub mod prompt;
+pub mod resolution;
 pub mod user;

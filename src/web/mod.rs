@@ -1,14 +1,19 @@
 //! HTTP handlers and their page views, one module per area. Templates mirror this layout
 //! under `templates/<area>/`.
 
+pub mod agents;
 pub mod assets;
 pub mod auth;
+pub mod campaigns;
 pub mod dashboard;
 pub mod errors;
 pub mod headers;
 pub mod health;
 pub mod htmx;
+pub mod phone_numbers;
 pub mod profile;
+pub mod prompts;
+pub mod settings;
 pub mod team;
 
 use actix_web::dev::Payload;
@@ -33,10 +38,19 @@ pub fn ui_routes(cfg: &mut web::ServiceConfig) {
                     .wrap(from_fn(require_login))
                     .configure(dashboard::routes)
                     .configure(profile::routes)
+                    .service(web::scope("/agents").configure(agents::routes))
+                    .service(web::scope("/campaigns").configure(campaigns::routes))
+                    .service(web::scope("/phone-numbers").configure(phone_numbers::routes))
+                    .service(web::scope("/templates").configure(prompts::routes))
                     .service(
                         web::scope("/team")
                             .wrap(from_fn(require_admin))
                             .configure(team::routes),
+                    )
+                    .service(
+                        web::scope("/settings")
+                            .wrap(from_fn(require_admin))
+                            .configure(settings::routes),
                     ),
             ),
     );

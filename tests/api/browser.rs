@@ -204,3 +204,151 @@ async fn first_admin_sets_up_logs_out_logs_in_and_manages_the_team() {
     browser.screenshot("dashboard-phone").await;
     browser.quit().await;
 }
+
+/// Logs the browser in as a user created directly in the database.
+async fn log_in(browser: &Browser, app: &crate::helpers::TestApp, email: &str) {
+    browser.driver.goto(app.url("/login")).await.unwrap();
+    browser.fill("input[name=email]", email).await;
+    browser.fill("input[name=password]", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Calls today").await;
+}
+
+/// Chooses an option of a select by its visible text, as a person would.
+async fn choose(browser: &Browser, select_css: &str, text: &str) {
+    let select = browser.driver.find(By::Css(select_css)).await.unwrap();
+    thirtyfour::components::SelectElement::new(&select)
+        .await
+        .unwrap()
+        .select_by_partial_text(text)
+        .await
+        .unwrap();
+}
+
+/// Text of the resolution table row for `lead` (real or test); empty while htmx is
+/// swapping the panel (the element found may go stale before it is read).
+async fn resolution_row(browser: &Browser, lead: &str) -> String {
+    let Ok(row) = browser
+        .driver
+        .find(By::Css(format!("#resolution tr[data-lead='{lead}']")))
+        .await
+    else {
+        return String::new();
+    };
+    row.text().await.unwrap_or_default()
+}
+
+async fn wait_for_row(browser: &Browser, lead: &str, text: &str) {
+    for _ in 0..100 {
+        if resolution_row(browser, lead).await.contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the {lead} row never showed “{text}”: {}",
+        resolution_row(browser, lead).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ai_agents_tab_picks_agent_template_and_number_and_shows_the_resolution() {
+    use crate::fake_provider::FakeProvider;
+
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let fake = FakeProvider::start().await;
+    fake.with_agents(&[
+        ("agent_prod", "Production Pat"),
+        ("agent_test", "Tester Tom"),
+    ])
+    .await;
+    let connection = app.add_connection("ElevenLabs", &fake.url()).await;
+    app.add_number(connection, "+14155550102", "Campaign line", "pn_campaign")
+        .await;
+    app.add_agent(connection, "Production Pat", "agent_prod", None)
+        .await;
+    app.add_agent(connection, "Tester Tom", "agent_test", None)
+        .await;
+    app.add_template(
+        "Opening",
+        "You call {{ lead.first_name }} for {{ campaign.name }}.",
+        "Hi {{ lead.first_name }}!",
+    )
+    .await;
+    let campaign = app.add_campaign("Spring push").await;
+
+    let browser = Browser::start().await;
+    log_in(&browser, &app, "admin@example.com").await;
+    browser
+        .driver
+        .goto(app.url(&format!("/campaigns/{campaign}/ai-agents")))
+        .await
+        .unwrap();
+    browser.wait_for_text("Effective resolution").await;
+    assert!(
+        resolution_row(&browser, "real")
+            .await
+            .contains("MISSING_AGENT")
+    );
+
+    choose(&browser, "#production_agent_id", "Production Pat").await;
+    wait_for_row(&browser, "real", "MISSING_PHONE_NUMBER").await;
+    choose(&browser, "#phone_number_id", "Campaign line").await;
+    wait_for_row(&browser, "real", "Production Pat").await;
+    wait_for_row(&browser, "real", "+14155550102").await;
+    wait_for_row(&browser, "test", "no test agent configured").await;
+    choose(&browser, "#test_agent_id", "Tester Tom").await;
+    wait_for_row(&browser, "test", "Tester Tom").await;
+    choose(&browser, "#prompt_template_id", "Opening").await;
+    browser.wait_for_text("not saved yet").await;
+    browser.screenshot("ai-agents-unsaved").await;
+
+    // The picker's filter is an htmx partial too.
+    browser
+        .fill("#picker-test_agent_id input[type=search]", "zzz")
+        .await;
+    for _ in 0..100 {
+        let options = browser
+            .driver
+            .find_all(By::Css("#test_agent_id option"))
+            .await
+            .unwrap();
+        if options.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let options = browser
+        .driver
+        .find_all(By::Css("#test_agent_id option"))
+        .await
+        .unwrap();
+    assert_eq!(
+        options.len(),
+        2,
+        "only “none” and the current choice remain"
+    );
+
+    browser.click("#ai-agents-form button[type=submit]").await;
+    browser.wait_for_text("AI agents saved.").await;
+    wait_for_row(&browser, "real", "Production Pat").await;
+    browser.screenshot("ai-agents-saved").await;
+
+    for (path, name, text) in [
+        ("/settings", "settings", "Post-call webhook URL"),
+        ("/agents", "agents", "Tester Tom"),
+        ("/phone-numbers", "phone-numbers", "+14155550102"),
+        ("/templates/1", "template-editor", "System prompt"),
+        (
+            &format!("/campaigns/{campaign}") as &str,
+            "campaign-overview",
+            "Production Pat",
+        ),
+    ] {
+        browser.driver.goto(app.url(path)).await.unwrap();
+        browser.wait_for_text(text).await;
+        browser.screenshot(name).await;
+    }
+    browser.quit().await;
+}

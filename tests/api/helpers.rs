@@ -336,3 +336,130 @@ pub fn screenshot_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The id at the end of a redirect's location, e.g. `/campaigns/7/ai-agents` → 7.
+pub fn id_from_location(response: &reqwest::Response, prefix: &str) -> i64 {
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| {
+            panic!("expected a redirect, got {}", response.status());
+        });
+    location
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split(['/', '?']).next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {location}"))
+}
+
+/// Setting up the catalog through the pages, as a user would.
+impl TestSession {
+    pub async fn add_connection(&self, name: &str, base_url: &str) -> i64 {
+        let response = self
+            .post_form(
+                "/settings/providers",
+                &[
+                    ("kind", "elevenlabs"),
+                    ("name", name),
+                    ("api_base_url", base_url),
+                    ("api_key", crate::fake_provider::API_KEY),
+                    ("webhook_secret", "whsec_test_secret"),
+                    ("inbound_token", "inbound_test_token"),
+                ],
+            )
+            .await;
+        id_from_location(&response, "/settings/providers/")
+    }
+
+    pub async fn add_number(
+        &self,
+        connection_id: i64,
+        e164: &str,
+        label: &str,
+        provider_id: &str,
+    ) -> i64 {
+        let response = self
+            .post_form(
+                "/phone-numbers",
+                &[
+                    ("provider_connection_id", &connection_id.to_string()),
+                    ("e164", e164),
+                    ("region", "US"),
+                    ("label", label),
+                    ("provider_phone_number_id", provider_id),
+                    ("telephony", "twilio"),
+                ],
+            )
+            .await;
+        assert_is_redirect_to(&response, "/phone-numbers");
+        self.last_id("phone_numbers", provider_id).await
+    }
+
+    pub async fn add_agent(
+        &self,
+        connection_id: i64,
+        name: &str,
+        agent_id: &str,
+        default_number: Option<i64>,
+    ) -> i64 {
+        let number = default_number.map(|n| n.to_string()).unwrap_or_default();
+        let response = self
+            .post_form(
+                "/agents",
+                &[
+                    ("name", name),
+                    ("provider_connection_id", &connection_id.to_string()),
+                    ("provider_agent_id", agent_id),
+                    ("default_phone_number_id", &number),
+                ],
+            )
+            .await;
+        assert_is_redirect_to(&response, "/agents");
+        self.last_id("voice_agents", agent_id).await
+    }
+
+    pub async fn add_template(&self, name: &str, system_prompt: &str, first_message: &str) -> i64 {
+        let response = self
+            .post_form(
+                "/templates",
+                &[
+                    ("name", name),
+                    ("system_prompt", system_prompt),
+                    ("first_message", first_message),
+                ],
+            )
+            .await;
+        id_from_location(&response, "/templates/")
+    }
+
+    pub async fn add_campaign(&self, name: &str) -> i64 {
+        let response = self
+            .post_form(
+                "/campaigns",
+                &[
+                    ("name", name),
+                    ("status", "active"),
+                    ("timezone", "America/New_York"),
+                    ("default_region", "US"),
+                ],
+            )
+            .await;
+        id_from_location(&response, "/campaigns/")
+    }
+
+    /// Finds the id of a row by its provider id through the list pages' HTML ids.
+    async fn last_id(&self, table: &str, provider_id: &str) -> i64 {
+        let (page, marker) = match table {
+            "phone_numbers" => ("/phone-numbers", "id=\"number-"),
+            _ => ("/agents", "id=\"agent-"),
+        };
+        let html = self.get_html(page).await;
+        let at = html
+            .find(provider_id)
+            .unwrap_or_else(|| panic!("{provider_id} not listed on {page}"));
+        let start = html[..at].rfind(marker).expect("row id") + marker.len();
+        let end = start + html[start..].find('"').unwrap();
+        html[start..end].parse().unwrap()
+    }
+}

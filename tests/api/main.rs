@@ -2,13 +2,19 @@
 //! fresh database (SQLite by default, PostgreSQL when VOXDIAL_TEST_POSTGRES_URL is set).
 //! All tests build into this one binary.
 
+mod fake_provider;
 mod helpers;
 
+mod agents;
 mod auth;
 mod browser;
+mod campaigns;
 mod cli;
 mod csrf;
 mod headers;
 mod health;
+mod phone_numbers;
+mod prompts;
+mod providers;
 mod schema;
 mod team;

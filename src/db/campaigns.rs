@@ -1,0 +1,173 @@
+//! Campaigns and their AI Agents settings.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{campaigns, leads};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = campaigns)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub timezone: String,
+    pub default_region: String,
+    pub production_agent_id: Option<i64>,
+    pub test_agent_id: Option<i64>,
+    pub prompt_template_id: Option<i64>,
+    pub phone_number_id: Option<i64>,
+    pub outcome_status_map: Option<String>,
+    pub blocking_error_code: Option<String>,
+    pub blocking_error_message: Option<String>,
+    pub blocking_error_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A campaign with its live lead count, for the list.
+#[derive(Debug, Clone)]
+pub struct CampaignListItem {
+    pub campaign: Campaign,
+    pub lead_count: i64,
+}
+
+pub struct CampaignFields<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub status: &'a str,
+    pub timezone: &'a str,
+    pub default_region: &'a str,
+}
+
+/// The four AI Agents choices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AiAgentsSettings {
+    pub production_agent_id: Option<i64>,
+    pub test_agent_id: Option<i64>,
+    pub prompt_template_id: Option<i64>,
+    pub phone_number_id: Option<i64>,
+}
+
+impl Campaign {
+    pub fn ai_agents(&self) -> AiAgentsSettings {
+        AiAgentsSettings {
+            production_agent_id: self.production_agent_id,
+            test_agent_id: self.test_agent_id,
+            prompt_template_id: self.prompt_template_id,
+            phone_number_id: self.phone_number_id,
+        }
+    }
+}
+
+pub fn list(conn: &mut DbConnection, include_archived: bool) -> QueryResult<Vec<CampaignListItem>> {
+    let mut query = campaigns::table.select(Campaign::as_select()).into_boxed();
+    if !include_archived {
+        query = query.filter(campaigns::status.ne("archived"));
+    }
+    let campaigns: Vec<Campaign> = query.order(campaigns::name.asc()).load(conn)?;
+    let mut items = Vec::with_capacity(campaigns.len());
+    for campaign in campaigns {
+        let lead_count = leads::table
+            .filter(leads::campaign_id.eq(campaign.id))
+            .filter(leads::deleted_at.is_null())
+            .count()
+            .get_result(conn)?;
+        items.push(CampaignListItem {
+            campaign,
+            lead_count,
+        });
+    }
+    Ok(items)
+}
+
+/// Id and name of every campaign that is not archived, for pickers.
+pub fn names(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+    campaigns::table
+        .filter(campaigns::status.ne("archived"))
+        .order(campaigns::name.asc())
+        .select((campaigns::id, campaigns::name))
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Campaign> {
+    campaigns::table
+        .find(id)
+        .select(Campaign::as_select())
+        .first(conn)
+}
+
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Campaign>> {
+    campaigns::table
+        .filter(campaigns::name.eq(name))
+        .select(Campaign::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, fields: &CampaignFields<'_>) -> QueryResult<i64> {
+    let now = super::now();
+    diesel::insert_into(campaigns::table)
+        .values((
+            campaigns::name.eq(fields.name),
+            campaigns::description.eq(fields.description),
+            campaigns::status.eq(fields.status),
+            campaigns::timezone.eq(fields.timezone),
+            campaigns::default_region.eq(fields.default_region),
+            campaigns::created_at.eq(now),
+            campaigns::updated_at.eq(now),
+        ))
+        .returning(campaigns::id)
+        .get_result(conn)
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, fields: &CampaignFields<'_>) -> QueryResult<usize> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::name.eq(fields.name),
+            campaigns::description.eq(fields.description),
+            campaigns::status.eq(fields.status),
+            campaigns::timezone.eq(fields.timezone),
+            campaigns::default_region.eq(fields.default_region),
+            campaigns::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+}
+
+/// Saves the AI Agents choices; a configuration problem they fixed is cleared with them.
+pub fn set_ai_agents(
+    conn: &mut DbConnection,
+    id: i64,
+    settings: &AiAgentsSettings,
+) -> QueryResult<usize> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::production_agent_id.eq(settings.production_agent_id),
+            campaigns::test_agent_id.eq(settings.test_agent_id),
+            campaigns::prompt_template_id.eq(settings.prompt_template_id),
+            campaigns::phone_number_id.eq(settings.phone_number_id),
+            campaigns::blocking_error_code.eq(None::<String>),
+            campaigns::blocking_error_message.eq(None::<String>),
+            campaigns::blocking_error_at.eq(None::<NaiveDateTime>),
+            campaigns::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+}
+
+/// Records a configuration problem that blocks calling (R-CONFIG-ERR).
+pub fn set_blocking_error(
+    conn: &mut DbConnection,
+    id: i64,
+    code: &str,
+    message: &str,
+) -> QueryResult<usize> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::blocking_error_code.eq(code),
+            campaigns::blocking_error_message.eq(message),
+            campaigns::blocking_error_at.eq(super::now()),
+        ))
+        .execute(conn)
+}

@@ -1,0 +1,113 @@
+//! A fake ElevenLabs over real HTTP (wiremock), speaking the documented shapes.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path, path_regex, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const API_KEY: &str = "sk_fake_key_1234";
+
+pub struct FakeProvider {
+    pub server: MockServer,
+}
+
+/// Answers `GET /v1/convai/agents/{id}` from a fixed list, 404 otherwise.
+struct AgentById(Vec<(String, String)>);
+
+impl Respond for AgentById {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let id = request.url.path().rsplit('/').next().unwrap_or_default();
+        match self.0.iter().find(|(agent_id, _)| agent_id == id) {
+            Some((agent_id, name)) => ResponseTemplate::new(200).set_body_json(json!({
+                "agent_id": agent_id, "name": name, "conversation_config": {}, "platform_settings": {}, "tags": []
+            })),
+            None => ResponseTemplate::new(404).set_body_json(json!({"detail": {"status": "agent_not_found", "message": "Agent not found"}})),
+        }
+    }
+}
+
+impl FakeProvider {
+    pub async fn start() -> FakeProvider {
+        FakeProvider {
+            server: MockServer::start().await,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Serves the agents, two per page with a cursor, and each agent by id.
+    pub async fn with_agents(&self, agents: &[(&str, &str)]) {
+        let agents: Vec<(String, String)> = agents
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect();
+        let pages: Vec<&[(String, String)]> = agents.chunks(2).collect();
+        for (index, page) in pages.iter().enumerate() {
+            let has_more = index + 1 < pages.len();
+            let body = json!({
+                "agents": page.iter().map(|(id, name)| json!({
+                    "agent_id": id, "name": name, "tags": [], "created_at_unix_secs": 1_700_000_000,
+                    "access_info": {"is_creator": true, "creator_name": "Ops", "role": "admin"},
+                    "last_call_time_unix_secs": null, "archived": false
+                })).collect::<Vec<Value>>(),
+                "next_cursor": if has_more { Value::from(format!("cursor-{}", index + 1)) } else { Value::Null },
+                "has_more": has_more
+            });
+            let mock = Mock::given(method("GET"))
+                .and(path("/v1/convai/agents"))
+                .and(header("xi-api-key", API_KEY));
+            let mock = if index == 0 {
+                mock.and(query_param_is_missing("cursor"))
+            } else {
+                mock.and(query_param("cursor", format!("cursor-{index}")))
+            };
+            mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
+                .mount(&self.server)
+                .await;
+        }
+        if agents.is_empty() {
+            Mock::given(method("GET"))
+                .and(path("/v1/convai/agents"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_json(
+                        json!({"agents": [], "next_cursor": null, "has_more": false}),
+                    ),
+                )
+                .mount(&self.server)
+                .await;
+        }
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/convai/agents/[^/]+$"))
+            .and(header("xi-api-key", API_KEY))
+            .respond_with(AgentById(agents))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Serves the numbers as the bare array ElevenLabs answers.
+    pub async fn with_numbers(&self, numbers: Value) {
+        Mock::given(method("GET"))
+            .and(path("/v1/convai/phone-numbers"))
+            .and(header("xi-api-key", API_KEY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(numbers))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Rejects every request as ElevenLabs does for a bad key.
+    pub async fn rejecting_the_key(&self) {
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(
+                json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}),
+            ))
+            .mount(&self.server)
+            .await;
+    }
+}
+
+/// A Twilio number in the provider's list shape.
+pub fn twilio_number(id: &str, number: &str, label: &str) -> Value {
+    json!({"phone_number": number, "label": label, "phone_number_id": id, "provider": "twilio",
+           "assigned_agent": null, "supports_inbound": true, "supports_outbound": true})
+}
