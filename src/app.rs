@@ -38,6 +38,8 @@ pub struct AppState {
     pub provider_http: HttpSettings,
     /// The public base URL, no trailing slash (webhook URLs, Origin check).
     pub public_url: String,
+    /// Names this process in leases it takes on shared work.
+    pub instance_id: String,
 }
 
 pub struct Application {
@@ -62,20 +64,15 @@ impl Application {
         }
         let key = MasterKey::load_or_create(&settings)?;
 
-        let listener = TcpListener::bind(&settings.bind)
-            .with_context(|| format!("binding {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let public_url = settings.public_base_url(addr);
         if !settings.cookies_secure() && !addr.ip().is_loopback() {
-            tracing::warn!(
-                "session cookies are sent without Secure; set public_url to an https:// URL in production"
-            );
+            tracing::warn!("session cookies are sent without Secure; set public_url to an https:// URL in production");
         }
 
-        let provider_http = HttpSettings {
-            timeout: Duration::from_secs(settings.provider_timeout_secs),
-            ..HttpSettings::default()
-        };
+        let provider_http =
+            HttpSettings { timeout: Duration::from_secs(settings.provider_timeout_secs), ..HttpSettings::default() };
         let state = actix_web::web::Data::new(AppState {
             db,
             hasher: PasswordHasher::new(4),
@@ -84,6 +81,7 @@ impl Application {
             http: provider::http_client(provider_http),
             provider_http,
             public_url,
+            instance_id: format!("{}-{}", std::process::id(), &crate::crypto::random_token()[..8]),
             settings,
         });
         let server = http_server(state.clone(), listener)?;
@@ -94,13 +92,7 @@ impl Application {
             Vec::new()
         };
         tracing::info!(%addr, public_url = %state.public_url, database = ?state.db.backend(), "voxdial is listening");
-        Ok(Application {
-            addr,
-            server,
-            state,
-            shutdown,
-            background,
-        })
+        Ok(Application { addr, server, state, shutdown, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -122,12 +114,7 @@ impl Application {
     /// Serves until SIGINT/SIGTERM (or `handle().stop()`): background loops stop claiming
     /// work, in-flight requests finish, then the loops are awaited.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Application {
-            server,
-            shutdown,
-            background,
-            ..
-        } = self;
+        let Application { server, shutdown, background, .. } = self;
         let handle = server.handle();
         let signals = tokio::spawn(async move {
             wait_for_signal().await;
@@ -145,26 +132,15 @@ impl Application {
     }
 }
 
-fn http_server(
-    state: actix_web::web::Data<AppState>,
-    listener: TcpListener,
-) -> anyhow::Result<Server> {
+fn http_server(state: actix_web::web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let settings = &state.settings;
     let cookie_key = state.key.cookie_key();
-    let session_store = DbSessionStore::new(
-        state.db.clone(),
-        Duration::from_secs(settings.session_absolute_timeout_secs),
-    );
+    let session_store =
+        DbSessionStore::new(state.db.clone(), Duration::from_secs(settings.session_absolute_timeout_secs));
     let secure = settings.cookies_secure();
-    let cookie_name = if secure {
-        "__Host-voxdial"
-    } else {
-        "voxdial_session"
-    };
+    let cookie_name = if secure { "__Host-voxdial" } else { "voxdial_session" };
     let idle = CookieDuration::seconds(settings.session_idle_timeout_secs as i64);
-    let workers = settings
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let shutdown_timeout = settings.shutdown_timeout_secs;
 
     let server = HttpServer::new(move || {
@@ -188,14 +164,9 @@ fn http_server(
             .wrap(TracingLogger::default())
             .configure(web::health::routes)
             .configure(web::assets::routes)
-            .service(
-                actix_web::web::scope("")
-                    .wrap(sessions)
-                    .configure(web::ui_routes),
-            )
-            .default_service(actix_web::web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
-            }))
+            .configure(web::webhooks::routes)
+            .service(actix_web::web::scope("").wrap(sessions).configure(web::ui_routes))
+            .default_service(actix_web::web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
     })
     .workers(workers)
     .shutdown_timeout(shutdown_timeout)

@@ -14,17 +14,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: i64, name: &str) -> Actor {
-        Actor {
-            user_id: Some(id),
-            name: name.to_owned(),
-        }
+        Actor { user_id: Some(id), name: name.to_owned() }
     }
 
     pub fn system(name: &str) -> Actor {
-        Actor {
-            user_id: None,
-            name: name.to_owned(),
-        }
+        Actor { user_id: None, name: name.to_owned() }
     }
 }
 

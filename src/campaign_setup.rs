@@ -44,10 +44,7 @@ pub struct Effective {
 }
 
 /// Loads the chosen rows; an id that no longer exists is an error the user can fix.
-pub fn load_chosen(
-    conn: &mut DbConnection,
-    settings: &AiAgentsSettings,
-) -> Result<Chosen, AppError> {
+pub fn load_chosen(conn: &mut DbConnection, settings: &AiAgentsSettings) -> Result<Chosen, AppError> {
     let missing = |what: &str| AppError::validation(format!("The chosen {what} no longer exists"));
     let agent = |conn: &mut DbConnection, id: Option<i64>, what: &str| match id {
         Some(id) => db::agents::find(conn, id).map(Some).map_err(|e| match e {
@@ -76,39 +73,22 @@ pub fn load_chosen(
         ),
         None => None,
     };
-    Ok(Chosen {
-        production,
-        test,
-        number,
-        template_name,
-    })
+    Ok(Chosen { production, test, number, template_name })
 }
 
 /// Resolves with the same domain functions a call uses.
-pub fn effective(
-    conn: &mut DbConnection,
-    settings: &AiAgentsSettings,
-    chosen: &Chosen,
-) -> Result<Effective, AppError> {
+pub fn effective(conn: &mut DbConnection, settings: &AiAgentsSettings, chosen: &Chosen) -> Result<Effective, AppError> {
     let production = chosen.production.as_ref().map(VoiceAgent::candidate);
     let test = chosen.test.as_ref().map(VoiceAgent::candidate);
     let mut for_lead = |is_test: bool| -> Result<LeadResolution, AppError> {
-        let outcome = resolution::resolve(
-            is_test,
-            production.as_ref(),
-            test.as_ref(),
-            settings.phone_number_id,
-        );
+        let outcome = resolution::resolve(is_test, production.as_ref(), test.as_ref(), settings.phone_number_id);
         let number = match &outcome {
             Ok(r) => Some(db::phone_numbers::find(conn, r.phone_number_id)?),
             Err(_) => None,
         };
         Ok(LeadResolution { outcome, number })
     };
-    Ok(Effective {
-        real: for_lead(false)?,
-        test: for_lead(true)?,
-    })
+    Ok(Effective { real: for_lead(false)?, test: for_lead(true)? })
 }
 
 /// Problems that stop the settings from being saved, found without calling the provider.
@@ -119,16 +99,10 @@ pub fn local_problems(
     chosen: &Chosen,
 ) -> Result<Vec<String>, AppError> {
     let mut problems = Vec::new();
-    for (agent, role) in [
-        (&chosen.production, "production agent"),
-        (&chosen.test, "test agent"),
-    ] {
+    for (agent, role) in [(&chosen.production, "production agent"), (&chosen.test, "test agent")] {
         let Some(agent) = agent else { continue };
         if !agent.active {
-            problems.push(format!(
-                "The {role} “{}” is inactive; activate it or choose another",
-                agent.name
-            ));
+            problems.push(format!("The {role} “{}” is inactive; activate it or choose another", agent.name));
         }
         // The number a call from this agent would use must belong to the agent's account.
         let number_id = settings.phone_number_id.or(agent.default_phone_number_id);
@@ -154,10 +128,8 @@ pub fn local_problems(
         if let Some(agent) = &chosen.production {
             ctx.agent_name = agent.name.clone();
         }
-        let source = PromptSource {
-            system_prompt: &latest.system_prompt,
-            first_message: latest.first_message.as_deref(),
-        };
+        let source =
+            PromptSource { system_prompt: &latest.system_prompt, first_message: latest.first_message.as_deref() };
         if let Err(error) = prompt::check_all_branches(source, &ctx) {
             problems.push(format!(
                 "The template “{}” (version {}) does not render for {}: {error}",
@@ -183,8 +155,7 @@ pub async fn provider_problems(state: &AppState, chosen: &Chosen) -> Result<Vec<
             continue;
         }
         seen.push(agent.id);
-        let (connection, client) =
-            connections::load_client(state, agent.provider_connection_id).await?;
+        let (connection, client) = connections::load_client(state, agent.provider_connection_id).await?;
         if let Err(err) = client.get_agent(&agent.provider_agent_id).await {
             problems.push(format!(
                 "Could not confirm the agent “{}” through the connection “{}”: {err}",

@@ -46,6 +46,12 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     /// How long a provider API request may take.
     pub provider_timeout_secs: u64,
+    /// Keep call recordings the provider posts (`post_call_audio`).
+    pub store_call_audio: bool,
+    /// Calls still live this long after their last change are checked with the provider.
+    pub reconcile_after_secs: u64,
+    /// Calls whose outcome is still unknown this long after they started are marked unknown.
+    pub reconcile_give_up_secs: u64,
 }
 
 impl Default for Settings {
@@ -70,6 +76,9 @@ impl Default for Settings {
             background_tasks: true,
             trust_proxy_headers: false,
             provider_timeout_secs: 15,
+            store_call_audio: true,
+            reconcile_after_secs: 15 * 60,
+            reconcile_give_up_secs: 2 * 60 * 60,
         }
     }
 }
@@ -95,26 +104,17 @@ impl Settings {
         if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).required(true));
         }
-        builder = builder.add_source(
-            config::Environment::with_prefix("VOXDIAL")
-                .prefix_separator("_")
-                .try_parsing(true),
-        );
-        let settings: Settings = builder
-            .build()
-            .context("reading configuration")?
-            .try_deserialize()
-            .context("invalid configuration")?;
+        builder =
+            builder.add_source(config::Environment::with_prefix("VOXDIAL").prefix_separator("_").try_parsing(true));
+        let settings: Settings =
+            builder.build().context("reading configuration")?.try_deserialize().context("invalid configuration")?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            anyhow::bail!(
-                "log_format must be `text` or `json`, not `{}`",
-                self.log_format
-            );
+            anyhow::bail!("log_format must be `text` or `json`, not `{}`", self.log_format);
         }
         if self.session_idle_timeout_secs == 0 || self.session_absolute_timeout_secs == 0 {
             anyhow::bail!("session timeouts must be positive");
@@ -136,11 +136,7 @@ impl Settings {
     }
 
     pub fn cookies_secure(&self) -> bool {
-        self.cookie_secure.unwrap_or_else(|| {
-            self.public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://"))
-        })
+        self.cookie_secure.unwrap_or_else(|| self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")))
     }
 
     /// Where the secret key file lives when no key is configured directly.
@@ -178,14 +174,8 @@ mod tests {
 
     #[test]
     fn redacts_password_in_database_url() {
-        assert_eq!(
-            redact_url("postgres://app:hunter2@db:5432/voxdial"),
-            "postgres://app:***@db:5432/voxdial"
-        );
-        assert_eq!(
-            redact_url("postgres://app@db/voxdial"),
-            "postgres://app@db/voxdial"
-        );
+        assert_eq!(redact_url("postgres://app:hunter2@db:5432/voxdial"), "postgres://app:***@db:5432/voxdial");
+        assert_eq!(redact_url("postgres://app@db/voxdial"), "postgres://app@db/voxdial");
         assert_eq!(redact_url("data/voxdial.db"), "data/voxdial.db");
     }
 
@@ -201,10 +191,7 @@ mod tests {
 
     #[test]
     fn key_file_sits_beside_the_sqlite_database() {
-        let s = Settings {
-            database_url: "sqlite://data/voxdial.db".into(),
-            ..Settings::default()
-        };
+        let s = Settings { database_url: "sqlite://data/voxdial.db".into(), ..Settings::default() };
         assert_eq!(s.secret_key_path(), PathBuf::from("data/voxdial.key"));
     }
 }

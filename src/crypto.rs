@@ -31,8 +31,7 @@ impl MasterKey {
     /// The configured key, else the key file, else a new key written to the key file.
     pub fn load_or_create(settings: &Settings) -> anyhow::Result<MasterKey> {
         if let Some(encoded) = &settings.secret_key {
-            return MasterKey::decode(encoded)
-                .context("VOXDIAL_SECRET_KEY / secret_key is invalid");
+            return MasterKey::decode(encoded).context("VOXDIAL_SECRET_KEY / secret_key is invalid");
         }
         let path = settings.secret_key_path();
         if path.exists() {
@@ -60,9 +59,8 @@ impl MasterKey {
         let bytes = BASE64
             .decode(encoded.trim())
             .context("expected base64 of 32 random bytes (e.g. `openssl rand -base64 32`)")?;
-        let bytes: [u8; KEY_LEN] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, got {}", b.len()))?;
+        let bytes: [u8; KEY_LEN] =
+            bytes.try_into().map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, got {}", b.len()))?;
         Ok(MasterKey(bytes))
     }
 
@@ -78,9 +76,8 @@ impl MasterKey {
             use std::os::unix::fs::OpenOptionsExt as _;
             options.mode(0o600);
         }
-        let mut file = options
-            .open(path)
-            .with_context(|| format!("creating the secret key file {}", path.display()))?;
+        let mut file =
+            options.open(path).with_context(|| format!("creating the secret key file {}", path.display()))?;
         writeln!(file, "{}", self.encode()).context("writing the secret key file")?;
         Ok(())
     }
@@ -89,8 +86,7 @@ impl MasterKey {
     pub fn derive(&self, purpose: &str) -> [u8; 64] {
         let mut out = [0u8; 64];
         for (counter, chunk) in out.chunks_mut(32).enumerate() {
-            let mut mac =
-                <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
             mac.update(purpose.as_bytes());
             mac.update(&[counter as u8]);
             chunk.copy_from_slice(&mac.finalize().into_bytes());
@@ -118,10 +114,7 @@ impl SecretBox {
     pub fn new(key: &MasterKey) -> SecretBox {
         use chacha20poly1305::KeyInit as _;
         let subkey = key.derive("voxdial secrets at rest");
-        SecretBox {
-            cipher: chacha20poly1305::XChaCha20Poly1305::new_from_slice(&subkey[..32])
-                .expect("32-byte key"),
-        }
+        SecretBox { cipher: chacha20poly1305::XChaCha20Poly1305::new_from_slice(&subkey[..32]).expect("32-byte key") }
     }
 
     pub fn seal(&self, purpose: &str, plaintext: &str) -> String {
@@ -130,13 +123,7 @@ impl SecretBox {
         rand::rng().fill_bytes(&mut nonce);
         let ciphertext = self
             .cipher
-            .encrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: purpose.as_bytes(),
-                },
-            )
+            .encrypt((&nonce).into(), Payload { msg: plaintext.as_bytes(), aad: purpose.as_bytes() })
             .expect("encryption cannot fail for in-memory data");
         let mut sealed = nonce.to_vec();
         sealed.extend_from_slice(&ciphertext);
@@ -145,24 +132,14 @@ impl SecretBox {
 
     pub fn open(&self, purpose: &str, sealed: &str) -> anyhow::Result<String> {
         use chacha20poly1305::aead::{Aead as _, Payload};
-        let encoded = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .context("unknown secret format")?;
+        let encoded = sealed.strip_prefix(SEALED_PREFIX).context("unknown secret format")?;
         let bytes = BASE64.decode(encoded).context("corrupt secret")?;
         anyhow::ensure!(bytes.len() > 24, "corrupt secret");
         let (nonce, ciphertext) = bytes.split_at(24);
         let plaintext = self
             .cipher
-            .decrypt(
-                nonce.into(),
-                Payload {
-                    msg: ciphertext,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .map_err(|_| {
-                anyhow::anyhow!("the secret cannot be decrypted with this installation's key")
-            })?;
+            .decrypt(nonce.into(), Payload { msg: ciphertext, aad: purpose.as_bytes() })
+            .map_err(|_| anyhow::anyhow!("the secret cannot be decrypted with this installation's key"))?;
         String::from_utf8(plaintext).context("secret is not UTF-8")
     }
 }
@@ -212,18 +189,10 @@ mod tests {
         let secrets = SecretBox::new(&key);
         let sealed = secrets.seal("api_key", "sk_live_1234");
         assert!(!sealed.contains("sk_live"));
-        assert_ne!(
-            sealed,
-            secrets.seal("api_key", "sk_live_1234"),
-            "fresh nonce each time"
-        );
+        assert_ne!(sealed, secrets.seal("api_key", "sk_live_1234"), "fresh nonce each time");
         assert_eq!(secrets.open("api_key", &sealed).unwrap(), "sk_live_1234");
         assert!(secrets.open("webhook_secret", &sealed).is_err());
-        assert!(
-            SecretBox::new(&MasterKey::generate())
-                .open("api_key", &sealed)
-                .is_err()
-        );
+        assert!(SecretBox::new(&MasterKey::generate()).open("api_key", &sealed).is_err());
         assert!(secrets.open("api_key", "v1:AAAA").is_err());
         assert_eq!(secret_hint("sk_live_1234"), "1234");
         assert_eq!(secret_hint("ab"), "ab");
@@ -232,20 +201,14 @@ mod tests {
     #[test]
     fn new_key_file_is_private() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
-            database_url: dir.path().join("v.db").display().to_string(),
-            ..Settings::default()
-        };
+        let settings = Settings { database_url: dir.path().join("v.db").display().to_string(), ..Settings::default() };
         let first = MasterKey::load_or_create(&settings).unwrap();
         let again = MasterKey::load_or_create(&settings).unwrap();
         assert_eq!(first.0, again.0);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join("voxdial.key"))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join("voxdial.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -85,9 +85,7 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(_, ref info) if is_busy(info.message()) => {
                 AppError::Unavailable(anyhow::Error::new(err))
             }
-            other => {
-                AppError::Unexpected(anyhow::Error::new(other).context("database query failed"))
-            }
+            other => AppError::Unexpected(anyhow::Error::new(other).context("database query failed")),
         }
     }
 }
@@ -124,8 +122,6 @@ impl ResponseError for AppError {
             _ => tracing::debug!(error = %self, "request refused"),
         }
         // A plain body; the error-page middleware replaces it with a page or a fragment.
-        HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(self.to_string())
+        HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string())
     }
 }

@@ -76,10 +76,7 @@ pub enum PreviewLead {
 
 impl PreviewLead {
     pub fn parse(input: &str) -> PreviewLead {
-        input
-            .parse()
-            .map(PreviewLead::Lead)
-            .unwrap_or(PreviewLead::Sample)
+        input.parse().map(PreviewLead::Lead).unwrap_or(PreviewLead::Sample)
     }
 }
 
@@ -90,10 +87,9 @@ pub fn preview_context(
     contact_type: ContactType,
 ) -> Result<PromptContext, AppError> {
     match lead {
-        PreviewLead::Sample => Ok(sample_context(
-            contact_type,
-            Utc::now().with_timezone(&chrono_tz::America::New_York),
-        )),
+        PreviewLead::Sample => {
+            Ok(sample_context(contact_type, Utc::now().with_timezone(&chrono_tz::America::New_York)))
+        }
         PreviewLead::Lead(id) => {
             let lead = db::leads::find(conn, id)?;
             let campaign = db::campaigns::find(conn, lead.campaign_id)?;

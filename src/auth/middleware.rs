@@ -34,12 +34,7 @@ pub async fn require_login(
     let state = state(&req)?;
     let session = TypedSession::from_request(req.request());
     let user = match session.user_id() {
-        Some(user_id) => {
-            state
-                .db
-                .run(move |conn| Ok(db::users::find(conn, user_id).ok()))
-                .await?
-        }
+        Some(user_id) => state.db.run(move |conn| Ok(db::users::find(conn, user_id).ok())).await?,
         None => None,
     };
     match user {
@@ -65,10 +60,7 @@ pub async fn require_admin(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let is_admin = req
-        .extensions()
-        .get::<CurrentUser>()
-        .is_some_and(CurrentUser::is_admin);
+    let is_admin = req.extensions().get::<CurrentUser>().is_some_and(CurrentUser::is_admin);
     if !is_admin {
         tracing::warn!(path = req.path(), "non-admin refused an admin page");
         return Err(AppError::Forbidden.into());
@@ -88,10 +80,7 @@ pub async fn verify_csrf(
     }
     let state = state(&req)?;
     if !same_origin(&req, &state.public_url) {
-        tracing::warn!(
-            path = req.path(),
-            "cross-origin state-changing request refused"
-        );
+        tracing::warn!(path = req.path(), "cross-origin state-changing request refused");
         return Err(AppError::CsrfRejected.into());
     }
     let expected = TypedSession::from_request(req.request()).stored_csrf_token();
@@ -100,16 +89,11 @@ pub async fn verify_csrf(
         None => body_or_query_token(&mut req).await?,
     };
     let valid = match (expected, presented) {
-        (Some(expected), Some(presented)) => {
-            bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
-        }
+        (Some(expected), Some(presented)) => bool::from(expected.as_bytes().ct_eq(presented.as_bytes())),
         _ => false,
     };
     if !valid {
-        tracing::warn!(
-            path = req.path(),
-            "request without a valid CSRF token refused"
-        );
+        tracing::warn!(path = req.path(), "request without a valid CSRF token refused");
         return Err(AppError::CsrfRejected.into());
     }
     next.call(req).await
@@ -126,17 +110,11 @@ fn same_origin(req: &ServiceRequest, public_url: &str) -> bool {
         return origin == public_url || origin == request_origin;
     }
     // No Origin (older browsers, some same-origin navigations): fall back to Fetch Metadata.
-    !matches!(
-        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
-        Some("cross-site" | "same-site")
-    )
+    !matches!(headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()), Some("cross-site" | "same-site"))
 }
 
 fn header_token(req: &ServiceRequest) -> Option<String> {
-    req.headers()
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 async fn body_or_query_token(req: &mut ServiceRequest) -> Result<Option<String>, Error> {
@@ -161,13 +139,9 @@ async fn body_or_query_token(req: &mut ServiceRequest) -> Result<Option<String>,
 }
 
 fn form_field(encoded: &[u8], name: &str) -> Option<String> {
-    form_urlencoded_pairs(encoded)
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+    form_urlencoded_pairs(encoded).find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 fn form_urlencoded_pairs(encoded: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(encoded)
-        .unwrap_or_default()
-        .into_iter()
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(encoded).unwrap_or_default().into_iter()
 }

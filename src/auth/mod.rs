@@ -36,12 +36,7 @@ impl CurrentUser {
 
 impl From<&User> for CurrentUser {
     fn from(user: &User) -> Self {
-        CurrentUser {
-            id: user.id,
-            email: user.email.clone(),
-            name: user.name.clone(),
-            role: user.role(),
-        }
+        CurrentUser { id: user.id, email: user.email.clone(), name: user.name.clone(), role: user.role() }
     }
 }
 
@@ -50,11 +45,6 @@ impl FromRequest for CurrentUser {
     type Future = std::future::Ready<Result<CurrentUser, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            req.extensions()
-                .get::<CurrentUser>()
-                .cloned()
-                .ok_or(AppError::Unauthenticated),
-        )
+        std::future::ready(req.extensions().get::<CurrentUser>().cloned().ok_or(AppError::Unauthenticated))
     }
 }

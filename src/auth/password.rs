@@ -37,9 +37,7 @@ pub fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
     let Ok(parsed) = argon2::password_hash::phc::PasswordHash::new(hash) else {
         return false;
     };
-    argon2()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
+    argon2().verify_password(password.as_bytes(), &parsed).is_ok()
 }
 
 /// True when a stored hash was made with other parameters and should be upgraded.
@@ -55,36 +53,26 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(limit: usize) -> Self {
-        PasswordHasher {
-            permits: Arc::new(Semaphore::new(limit.max(1))),
-        }
+        PasswordHasher { permits: Arc::new(Semaphore::new(limit.max(1))) }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move || hash_blocking(&password).map_err(AppError::from))
-            .await
+        self.run(move || hash_blocking(&password).map_err(AppError::from)).await
     }
 
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
-        self.run(move || Ok(verify_blocking(&password, hash.as_deref())))
-            .await
+        self.run(move || Ok(verify_blocking(&password, hash.as_deref()))).await
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
+        let _permit = self.permits.acquire().await.map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(work))
             .await
-            .map_err(|e| {
-                AppError::Unexpected(anyhow::anyhow!(e).context("password task panicked"))
-            })?
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e).context("password task panicked")))?
     }
 }
 
@@ -95,10 +83,7 @@ mod tests {
     #[test]
     fn hashes_with_owasp_argon2id_parameters_and_verifies() {
         let hash = hash_blocking("correct horse battery").unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(!needs_rehash(&hash));
         assert!(verify_blocking("correct horse battery", Some(&hash)));
         assert!(!verify_blocking("correct horse batterz", Some(&hash)));

@@ -70,13 +70,7 @@ impl TypedSession {
     }
 
     pub fn flash(&self, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
-        self.insert(
-            FLASH_KEY,
-            Flash {
-                kind,
-                message: message.into(),
-            },
-        )
+        self.insert(FLASH_KEY, Flash { kind, message: message.into() })
     }
 
     pub fn take_flash(&self) -> Option<Flash> {
@@ -84,9 +78,9 @@ impl TypedSession {
     }
 
     fn insert(&self, key: &str, value: impl Serialize) -> Result<(), AppError> {
-        self.0.insert(key, value).map_err(|e| {
-            AppError::Unexpected(anyhow::anyhow!("{e}").context("writing the session"))
-        })
+        self.0
+            .insert(key, value)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}").context("writing the session")))
     }
 }
 

@@ -23,19 +23,14 @@ pub struct DbSessionStore {
 impl DbSessionStore {
     pub fn new(db: Db, absolute_timeout: std::time::Duration) -> Self {
         let absolute_timeout = Duration::from_std(absolute_timeout).unwrap_or(Duration::hours(12));
-        DbSessionStore {
-            db,
-            absolute_timeout,
-        }
+        DbSessionStore { db, absolute_timeout }
     }
 }
 
 type State = HashMap<String, String>;
 
 fn user_id_of(state: &State) -> Option<i64> {
-    state
-        .get(USER_ID_KEY)
-        .and_then(|v| serde_json::from_str(v).ok())
+    state.get(USER_ID_KEY).and_then(|v| serde_json::from_str(v).ok())
 }
 
 fn expiry(ttl: &CookieDuration) -> NaiveDateTime {
@@ -69,10 +64,7 @@ impl SessionStore for DbSessionStore {
             })
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!("{e:?}")))?;
-        row.map(|state| {
-            serde_json::from_str(&state).map_err(|e| LoadError::Deserialization(e.into()))
-        })
-        .transpose()
+        row.map(|state| serde_json::from_str(&state).map_err(|e| LoadError::Deserialization(e.into()))).transpose()
     }
 
     async fn save(&self, state: State, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
@@ -91,23 +83,14 @@ impl SessionStore for DbSessionStore {
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
     }
 
-    async fn update(
-        &self,
-        key: SessionKey,
-        state: State,
-        ttl: &CookieDuration,
-    ) -> Result<SessionKey, UpdateError> {
+    async fn update(&self, key: SessionKey, state: State, ttl: &CookieDuration) -> Result<SessionKey, UpdateError> {
         let encoded = encode(&state).map_err(UpdateError::Serialization)?;
         let hash = key_hash(&key);
         let user_id = user_id_of(&state);
         let expires_at = expiry(ttl);
         let updated = self
             .db
-            .run(move |conn| {
-                Ok(db::sessions::update_state(
-                    conn, &hash, user_id, &encoded, expires_at,
-                )?)
-            })
+            .run(move |conn| Ok(db::sessions::update_state(conn, &hash, user_id, &encoded, expires_at)?))
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e:?}")))?;
         if updated == 1 {
@@ -117,27 +100,14 @@ impl SessionStore for DbSessionStore {
         // than bring a revoked login back.
         let mut anonymous = state;
         anonymous.remove(USER_ID_KEY);
-        self.save(anonymous, ttl)
-            .await
-            .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))
+        self.save(anonymous, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))
     }
 
-    async fn update_ttl(
-        &self,
-        key: &SessionKey,
-        ttl: &CookieDuration,
-    ) -> Result<(), anyhow::Error> {
+    async fn update_ttl(&self, key: &SessionKey, ttl: &CookieDuration) -> Result<(), anyhow::Error> {
         let hash = key_hash(key);
         let expires_at = expiry(ttl);
         self.db
-            .run(move |conn| {
-                Ok(db::sessions::extend(
-                    conn,
-                    &hash,
-                    expires_at,
-                    TTL_WRITE_SLACK,
-                )?)
-            })
+            .run(move |conn| Ok(db::sessions::extend(conn, &hash, expires_at, TTL_WRITE_SLACK)?))
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         Ok(())
@@ -145,10 +115,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let hash = key_hash(key);
-        self.db
-            .run(move |conn| Ok(db::sessions::delete(conn, &hash)?))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        self.db.run(move |conn| Ok(db::sessions::delete(conn, &hash)?)).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
         Ok(())
     }
 }

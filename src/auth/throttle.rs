@@ -25,18 +25,11 @@ impl LoginThrottle {
     }
 
     /// Refuses the attempt when either limit is reached.
-    pub fn check(
-        &self,
-        conn: &mut DbConnection,
-        email: &str,
-        client_ip: &str,
-    ) -> Result<(), AppError> {
+    pub fn check(&self, conn: &mut DbConnection, email: &str, client_ip: &str) -> Result<(), AppError> {
         let since = db::now() - self.window;
         let by_account = db::login_attempts::recent_failures_for_email(conn, email, since)?;
         let by_address = db::login_attempts::recent_failures_for_ip(conn, client_ip, since)?;
-        if by_account >= self.max_failures_per_account
-            || by_address >= self.max_failures_per_address
-        {
+        if by_account >= self.max_failures_per_account || by_address >= self.max_failures_per_address {
             let minutes = self.window.num_minutes().max(1);
             return Err(AppError::TooManyRequests(format!(
                 "Too many failed login attempts. Wait up to {minutes} minutes and try again."

@@ -51,20 +51,13 @@ pub fn list(conn: &mut DbConnection, filter: &AgentFilter) -> QueryResult<Vec<Ag
         .inner_join(provider_connections::table)
         .select((VoiceAgent::as_select(), provider_connections::name))
         .into_boxed();
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
         query = query.filter(
             lower(voice_agents::name)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(lower(voice_agents::provider_agent_id)
-                    .like(pattern)
-                    .escape('\\')),
+                .or(lower(voice_agents::provider_agent_id).like(pattern).escape('\\')),
         );
     }
     if let Some(id) = filter.provider_connection_id {
@@ -73,40 +66,22 @@ pub fn list(conn: &mut DbConnection, filter: &AgentFilter) -> QueryResult<Vec<Ag
     if let Some(active) = filter.active {
         query = query.filter(voice_agents::active.eq(active));
     }
-    let rows: Vec<(VoiceAgent, String)> = query
-        .order((voice_agents::name.asc(), voice_agents::id.asc()))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(agent, connection_name)| AgentListItem {
-            agent,
-            connection_name,
-        })
-        .collect())
+    let rows: Vec<(VoiceAgent, String)> = query.order((voice_agents::name.asc(), voice_agents::id.asc())).load(conn)?;
+    Ok(rows.into_iter().map(|(agent, connection_name)| AgentListItem { agent, connection_name }).collect())
 }
 
 /// Escapes LIKE wildcards in user input.
 pub fn escape_like(input: &str) -> String {
-    input
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    input.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<VoiceAgent> {
-    voice_agents::table
-        .find(id)
-        .select(VoiceAgent::as_select())
-        .first(conn)
+    voice_agents::table.find(id).select(VoiceAgent::as_select()).first(conn)
 }
 
 pub fn find_optional(conn: &mut DbConnection, id: Option<i64>) -> QueryResult<Option<VoiceAgent>> {
     match id {
-        Some(id) => voice_agents::table
-            .find(id)
-            .select(VoiceAgent::as_select())
-            .first(conn)
-            .optional(),
+        Some(id) => voice_agents::table.find(id).select(VoiceAgent::as_select()).first(conn).optional(),
         None => Ok(None),
     }
 }
@@ -161,30 +136,20 @@ pub fn update(conn: &mut DbConnection, id: i64, fields: &AgentFields<'_>) -> Que
 
 pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<usize> {
     diesel::update(voice_agents::table.find(id))
-        .set((
-            voice_agents::name.eq(name),
-            voice_agents::updated_at.eq(super::now()),
-        ))
+        .set((voice_agents::name.eq(name), voice_agents::updated_at.eq(super::now())))
         .execute(conn)
 }
 
 pub fn set_active(conn: &mut DbConnection, id: i64, active: bool) -> QueryResult<usize> {
     diesel::update(voice_agents::table.find(id))
-        .set((
-            voice_agents::active.eq(active),
-            voice_agents::updated_at.eq(super::now()),
-        ))
+        .set((voice_agents::active.eq(active), voice_agents::updated_at.eq(super::now())))
         .execute(conn)
 }
 
 /// Names of the campaigns that use the agent (production or test).
 pub fn campaigns_using(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<String>> {
     campaigns::table
-        .filter(
-            campaigns::production_agent_id
-                .eq(id)
-                .or(campaigns::test_agent_id.eq(id)),
-        )
+        .filter(campaigns::production_agent_id.eq(id).or(campaigns::test_agent_id.eq(id)))
         .select(campaigns::name)
         .order(campaigns::name.asc())
         .load(conn)

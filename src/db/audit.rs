@@ -32,20 +32,12 @@ pub struct NewAuditEntry<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, entry: &NewAuditEntry<'_>) -> QueryResult<usize> {
-    diesel::insert_into(audit_log::table)
-        .values(entry)
-        .execute(conn)
+    diesel::insert_into(audit_log::table).values(entry).execute(conn)
 }
 
 /// Newest first; `before` is the id of the last row of the previous page (keyset paging).
-pub fn page(
-    conn: &mut DbConnection,
-    before: Option<i64>,
-    limit: i64,
-) -> QueryResult<Vec<AuditEntry>> {
-    let mut query = audit_log::table
-        .select(AuditEntry::as_select())
-        .into_boxed();
+pub fn page(conn: &mut DbConnection, before: Option<i64>, limit: i64) -> QueryResult<Vec<AuditEntry>> {
+    let mut query = audit_log::table.select(AuditEntry::as_select()).into_boxed();
     if let Some(before) = before {
         query = query.filter(audit_log::id.lt(before));
     }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{campaigns, leads};
+use super::schema::campaigns;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = campaigns)]
@@ -20,18 +20,12 @@ pub struct Campaign {
     pub prompt_template_id: Option<i64>,
     pub phone_number_id: Option<i64>,
     pub outcome_status_map: Option<String>,
+    pub lead_count: i32,
     pub blocking_error_code: Option<String>,
     pub blocking_error_message: Option<String>,
     pub blocking_error_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-/// A campaign with its live lead count, for the list.
-#[derive(Debug, Clone)]
-pub struct CampaignListItem {
-    pub campaign: Campaign,
-    pub lead_count: i64,
 }
 
 pub struct CampaignFields<'a> {
@@ -62,25 +56,25 @@ impl Campaign {
     }
 }
 
-pub fn list(conn: &mut DbConnection, include_archived: bool) -> QueryResult<Vec<CampaignListItem>> {
+pub fn list(conn: &mut DbConnection, include_archived: bool) -> QueryResult<Vec<Campaign>> {
     let mut query = campaigns::table.select(Campaign::as_select()).into_boxed();
     if !include_archived {
         query = query.filter(campaigns::status.ne("archived"));
     }
-    let campaigns: Vec<Campaign> = query.order(campaigns::name.asc()).load(conn)?;
-    let mut items = Vec::with_capacity(campaigns.len());
-    for campaign in campaigns {
-        let lead_count = leads::table
-            .filter(leads::campaign_id.eq(campaign.id))
-            .filter(leads::deleted_at.is_null())
-            .count()
-            .get_result(conn)?;
-        items.push(CampaignListItem {
-            campaign,
-            lead_count,
-        });
+    query.order(campaigns::name.asc()).load(conn)
+}
+
+/// Ids of every campaign (lists across campaigns probe the per-campaign indexes with them).
+pub fn all_ids(conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
+    campaigns::table.select(campaigns::id).order(campaigns::id.asc()).load(conn)
+}
+
+/// Adjusts the cached count of live leads by `delta`.
+pub fn add_to_lead_count(conn: &mut DbConnection, id: i64, delta: i32) -> QueryResult<usize> {
+    if delta == 0 {
+        return Ok(0);
     }
-    Ok(items)
+    diesel::update(campaigns::table.find(id)).set(campaigns::lead_count.eq(campaigns::lead_count + delta)).execute(conn)
 }
 
 /// Id and name of every campaign that is not archived, for pickers.
@@ -93,18 +87,11 @@ pub fn names(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Campaign> {
-    campaigns::table
-        .find(id)
-        .select(Campaign::as_select())
-        .first(conn)
+    campaigns::table.find(id).select(Campaign::as_select()).first(conn)
 }
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Campaign>> {
-    campaigns::table
-        .filter(campaigns::name.eq(name))
-        .select(Campaign::as_select())
-        .first(conn)
-        .optional()
+    campaigns::table.filter(campaigns::name.eq(name)).select(Campaign::as_select()).first(conn).optional()
 }
 
 pub fn insert(conn: &mut DbConnection, fields: &CampaignFields<'_>) -> QueryResult<i64> {
@@ -137,11 +124,7 @@ pub fn update(conn: &mut DbConnection, id: i64, fields: &CampaignFields<'_>) -> 
 }
 
 /// Saves the AI Agents choices; a configuration problem they fixed is cleared with them.
-pub fn set_ai_agents(
-    conn: &mut DbConnection,
-    id: i64,
-    settings: &AiAgentsSettings,
-) -> QueryResult<usize> {
+pub fn set_ai_agents(conn: &mut DbConnection, id: i64, settings: &AiAgentsSettings) -> QueryResult<usize> {
     diesel::update(campaigns::table.find(id))
         .set((
             campaigns::production_agent_id.eq(settings.production_agent_id),
@@ -157,17 +140,29 @@ pub fn set_ai_agents(
 }
 
 /// Records a configuration problem that blocks calling (R-CONFIG-ERR).
-pub fn set_blocking_error(
-    conn: &mut DbConnection,
-    id: i64,
-    code: &str,
-    message: &str,
-) -> QueryResult<usize> {
+pub fn set_blocking_error(conn: &mut DbConnection, id: i64, code: &str, message: &str) -> QueryResult<usize> {
     diesel::update(campaigns::table.find(id))
         .set((
             campaigns::blocking_error_code.eq(code),
             campaigns::blocking_error_message.eq(message),
             campaigns::blocking_error_at.eq(super::now()),
         ))
+        .execute(conn)
+}
+
+/// Clears a blocking configuration problem once a call resolved its configuration fine.
+pub fn clear_blocking_error(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(campaigns::table.find(id).filter(campaigns::blocking_error_code.is_not_null()))
+        .set((
+            campaigns::blocking_error_code.eq(None::<String>),
+            campaigns::blocking_error_message.eq(None::<String>),
+            campaigns::blocking_error_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+}
+
+pub fn set_outcome_status_map(conn: &mut DbConnection, id: i64, json: &str) -> QueryResult<usize> {
+    diesel::update(campaigns::table.find(id))
+        .set((campaigns::outcome_status_map.eq(json), campaigns::updated_at.eq(super::now())))
         .execute(conn)
 }

@@ -50,11 +50,7 @@ pub struct ConnectionManager {
 
 impl ConnectionManager {
     pub fn new(url: &str, sqlite_busy_timeout_ms: u32) -> Self {
-        ConnectionManager {
-            url: url.to_owned(),
-            backend: Backend::from_url(url),
-            sqlite_busy_timeout_ms,
-        }
+        ConnectionManager { url: url.to_owned(), backend: Backend::from_url(url), sqlite_busy_timeout_ms }
     }
 
     pub fn backend(&self) -> Backend {
@@ -64,23 +60,23 @@ impl ConnectionManager {
     /// Opens one connection, configured as the pool would configure it.
     pub fn establish(&self) -> Result<DbConnection, R2d2Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url)
-                .map(DbConnection::Pg)
-                .map_err(R2d2Error::ConnectionError),
+            Backend::Postgres => {
+                PgConnection::establish(&self.url).map(DbConnection::Pg).map_err(R2d2Error::ConnectionError)
+            }
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))
-                    .map_err(R2d2Error::ConnectionError)?;
+                let mut conn =
+                    SqliteConnection::establish(sqlite_path(&self.url)).map_err(R2d2Error::ConnectionError)?;
                 // busy_timeout first, so the WAL switch itself waits for a busy file.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -16000;
+                     PRAGMA temp_store = MEMORY;",
                     self.sqlite_busy_timeout_ms
                 ))
-                .map_err(|e| {
-                    R2d2Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e))
-                })?;
+                .map_err(|e| R2d2Error::ConnectionError(ConnectionError::CouldntSetupConfiguration(e)))?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

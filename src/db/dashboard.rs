@@ -18,14 +18,9 @@ pub struct Summary {
 }
 
 pub fn summary(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<Summary> {
-    let calls_since = interactions::table
-        .filter(interactions::created_at.ge(since))
-        .count()
-        .get_result(conn)?;
-    let live_calls = interactions::table
-        .filter(interactions::status.eq_any(["dialing", "in_progress"]))
-        .count()
-        .get_result(conn)?;
+    let calls_since = interactions::table.filter(interactions::created_at.ge(since)).count().get_result(conn)?;
+    let live_calls =
+        interactions::table.filter(interactions::status.eq_any(["dialing", "in_progress"])).count().get_result(conn)?;
     let outcomes = interactions::table
         .filter(interactions::created_at.ge(since))
         .filter(interactions::outcome.is_not_null())
@@ -43,23 +38,9 @@ pub fn summary(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<Sum
         .filter(campaigns::blocking_error_code.is_not_null())
         .filter(campaigns::status.ne("archived"))
         .order(campaigns::name.asc())
-        .select((
-            campaigns::id,
-            campaigns::name,
-            campaigns::blocking_error_message.assume_not_null(),
-        ))
+        .select((campaigns::id, campaigns::name, campaigns::blocking_error_message.assume_not_null()))
         .limit(20)
         .load(conn)?;
-    let calls_to_review = interactions::table
-        .filter(interactions::status.eq("unknown"))
-        .count()
-        .get_result(conn)?;
-    Ok(Summary {
-        calls_since,
-        live_calls,
-        outcomes,
-        active_campaigns,
-        blocked_campaigns,
-        calls_to_review,
-    })
+    let calls_to_review = interactions::table.filter(interactions::status.eq("unknown")).count().get_result(conn)?;
+    Ok(Summary { calls_since, live_calls, outcomes, active_campaigns, blocked_campaigns, calls_to_review })
 }

@@ -7,12 +7,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::login_attempts;
 
-pub fn record(
-    conn: &mut DbConnection,
-    email: &str,
-    client_ip: &str,
-    succeeded: bool,
-) -> QueryResult<usize> {
+pub fn record(conn: &mut DbConnection, email: &str, client_ip: &str, succeeded: bool) -> QueryResult<usize> {
     diesel::insert_into(login_attempts::table)
         .values((
             login_attempts::email.eq(email),
@@ -24,11 +19,7 @@ pub fn record(
 }
 
 /// Failures for this account since `since` and since its last successful login.
-pub fn recent_failures_for_email(
-    conn: &mut DbConnection,
-    email: &str,
-    since: NaiveDateTime,
-) -> QueryResult<i64> {
+pub fn recent_failures_for_email(conn: &mut DbConnection, email: &str, since: NaiveDateTime) -> QueryResult<i64> {
     let last_success: Option<NaiveDateTime> = login_attempts::table
         .filter(login_attempts::email.eq(email))
         .filter(login_attempts::succeeded.eq(true))
@@ -43,11 +34,7 @@ pub fn recent_failures_for_email(
         .get_result(conn)
 }
 
-pub fn recent_failures_for_ip(
-    conn: &mut DbConnection,
-    client_ip: &str,
-    since: NaiveDateTime,
-) -> QueryResult<i64> {
+pub fn recent_failures_for_ip(conn: &mut DbConnection, client_ip: &str, since: NaiveDateTime) -> QueryResult<i64> {
     login_attempts::table
         .filter(login_attempts::client_ip.eq(client_ip))
         .filter(login_attempts::succeeded.eq(false))
@@ -57,6 +44,5 @@ pub fn recent_failures_for_ip(
 }
 
 pub fn delete_older_than(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before)))
-        .execute(conn)
+    diesel::delete(login_attempts::table.filter(login_attempts::attempted_at.lt(before))).execute(conn)
 }

@@ -8,13 +8,19 @@ pub mod agents;
 pub mod audit;
 pub mod campaigns;
 pub mod dashboard;
+pub mod imports;
+pub mod interactions;
 pub mod leads;
+pub mod leases;
 pub mod login_attempts;
 pub mod phone_numbers;
 pub mod providers;
+pub mod recordings;
 pub mod sessions;
+pub mod suppression;
 pub mod templates;
 pub mod users;
+pub mod webhook_events;
 
 use std::time::Duration;
 
@@ -64,9 +70,7 @@ impl Db {
     /// A pooled connection for blocking contexts (CLI, background workers already on a
     /// blocking thread). Async code uses [`Db::run`].
     pub fn get(&self) -> Result<PooledConnection, AppError> {
-        self.pool.get().map_err(|e| {
-            AppError::Unavailable(anyhow::anyhow!(e).context("no database connection"))
-        })
+        self.pool.get().map_err(|e| AppError::Unavailable(anyhow::anyhow!(e).context("no database connection")))
     }
 
     /// Runs blocking database work on the blocking thread pool, keeping the tracing span.
@@ -138,9 +142,7 @@ where
     E: From<DieselError>,
 {
     match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match work(conn) {
@@ -157,10 +159,7 @@ where
 
 /// True when the error is a violation of a unique constraint or index.
 pub fn is_unique_violation(err: &DieselError) -> bool {
-    matches!(
-        err,
-        DieselError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(err, DieselError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
 
 /// The current time as stored in the database: UTC, microsecond precision (PostgreSQL's).

@@ -40,27 +40,15 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<NumberListItem>> {
         .order((phone_numbers::label.asc(), phone_numbers::e164.asc()))
         .select((PhoneNumber::as_select(), provider_connections::name))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(number, connection_name)| NumberListItem {
-            number,
-            connection_name,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(number, connection_name)| NumberListItem { number, connection_name }).collect())
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<PhoneNumber> {
-    phone_numbers::table
-        .find(id)
-        .select(PhoneNumber::as_select())
-        .first(conn)
+    phone_numbers::table.find(id).select(PhoneNumber::as_select()).first(conn)
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<PhoneNumber>> {
-    phone_numbers::table
-        .filter(phone_numbers::id.eq_any(ids))
-        .select(PhoneNumber::as_select())
-        .load(conn)
+    phone_numbers::table.filter(phone_numbers::id.eq_any(ids)).select(PhoneNumber::as_select()).load(conn)
 }
 
 pub fn find_by_provider_id(
@@ -94,10 +82,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewPhoneNumber<'_>) -> QueryResult<
 
 pub fn set_label(conn: &mut DbConnection, id: i64, label: &str) -> QueryResult<usize> {
     diesel::update(phone_numbers::table.find(id))
-        .set((
-            phone_numbers::label.eq(label),
-            phone_numbers::updated_at.eq(super::now()),
-        ))
+        .set((phone_numbers::label.eq(label), phone_numbers::updated_at.eq(super::now())))
         .execute(conn)
 }
 

@@ -50,10 +50,7 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ProviderConnection>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<ProviderConnection> {
-    provider_connections::table
-        .find(id)
-        .select(ProviderConnection::as_select())
-        .first(conn)
+    provider_connections::table.find(id).select(ProviderConnection::as_select()).first(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>) -> QueryResult<i64> {
@@ -65,14 +62,10 @@ pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>) -> QueryResult<i6
             provider_connections::api_base_url.eq(new.api_base_url),
             provider_connections::api_key_enc.eq(&new.api_key.sealed),
             provider_connections::api_key_hint.eq(&new.api_key.hint),
-            provider_connections::webhook_secret_enc
-                .eq(new.webhook_secret.as_ref().map(|s| &s.sealed)),
-            provider_connections::webhook_secret_hint
-                .eq(new.webhook_secret.as_ref().map(|s| &s.hint)),
-            provider_connections::inbound_token_enc
-                .eq(new.inbound_token.as_ref().map(|s| &s.sealed)),
-            provider_connections::inbound_token_hint
-                .eq(new.inbound_token.as_ref().map(|s| &s.hint)),
+            provider_connections::webhook_secret_enc.eq(new.webhook_secret.as_ref().map(|s| &s.sealed)),
+            provider_connections::webhook_secret_hint.eq(new.webhook_secret.as_ref().map(|s| &s.hint)),
+            provider_connections::inbound_token_enc.eq(new.inbound_token.as_ref().map(|s| &s.sealed)),
+            provider_connections::inbound_token_hint.eq(new.inbound_token.as_ref().map(|s| &s.hint)),
             provider_connections::created_at.eq(now),
             provider_connections::updated_at.eq(now),
         ))
@@ -80,12 +73,7 @@ pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>) -> QueryResult<i6
         .get_result(conn)
 }
 
-pub fn update_details(
-    conn: &mut DbConnection,
-    id: i64,
-    name: &str,
-    api_base_url: &str,
-) -> QueryResult<usize> {
+pub fn update_details(conn: &mut DbConnection, id: i64, name: &str, api_base_url: &str) -> QueryResult<usize> {
     diesel::update(provider_connections::table.find(id))
         .set((
             provider_connections::name.eq(name),
@@ -122,12 +110,7 @@ impl SecretField {
     }
 }
 
-pub fn set_secret(
-    conn: &mut DbConnection,
-    id: i64,
-    field: SecretField,
-    secret: &SealedSecret,
-) -> QueryResult<usize> {
+pub fn set_secret(conn: &mut DbConnection, id: i64, field: SecretField, secret: &SealedSecret) -> QueryResult<usize> {
     let target = provider_connections::table.find(id);
     let now = super::now();
     match field {
@@ -155,12 +138,7 @@ pub fn set_secret(
     }
 }
 
-pub fn record_check(
-    conn: &mut DbConnection,
-    id: i64,
-    ok: bool,
-    message: &str,
-) -> QueryResult<usize> {
+pub fn record_check(conn: &mut DbConnection, id: i64, ok: bool, message: &str) -> QueryResult<usize> {
     diesel::update(provider_connections::table.find(id))
         .set((
             provider_connections::last_check_at.eq(super::now()),
@@ -172,14 +150,8 @@ pub fn record_check(
 
 /// How many numbers and agents belong to the connection (deletion is refused while any do).
 pub fn usage(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64)> {
-    let numbers = phone_numbers::table
-        .filter(phone_numbers::provider_connection_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let agents = voice_agents::table
-        .filter(voice_agents::provider_connection_id.eq(id))
-        .count()
-        .get_result(conn)?;
+    let numbers = phone_numbers::table.filter(phone_numbers::provider_connection_id.eq(id)).count().get_result(conn)?;
+    let agents = voice_agents::table.filter(voice_agents::provider_connection_id.eq(id)).count().get_result(conn)?;
     Ok((numbers, agents))
 }
 

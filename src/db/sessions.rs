@@ -15,11 +15,7 @@ pub struct SessionRow {
 }
 
 pub fn find(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<SessionRow>> {
-    sessions::table
-        .filter(sessions::key_hash.eq(key_hash))
-        .select(SessionRow::as_select())
-        .first(conn)
-        .optional()
+    sessions::table.filter(sessions::key_hash.eq(key_hash)).select(SessionRow::as_select()).first(conn).optional()
 }
 
 pub fn insert(
@@ -50,11 +46,7 @@ pub fn update_state(
     expires_at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)))
-        .set((
-            sessions::user_id.eq(user_id),
-            sessions::state.eq(state),
-            sessions::expires_at.eq(expires_at),
-        ))
+        .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
         .execute(conn)
 }
 
@@ -67,9 +59,7 @@ pub fn extend(
     slack: chrono::Duration,
 ) -> QueryResult<usize> {
     diesel::update(
-        sessions::table
-            .filter(sessions::key_hash.eq(key_hash))
-            .filter(sessions::expires_at.lt(expires_at - slack)),
+        sessions::table.filter(sessions::key_hash.eq(key_hash)).filter(sessions::expires_at.lt(expires_at - slack)),
     )
     .set(sessions::expires_at.eq(expires_at))
     .execute(conn)
@@ -85,10 +75,7 @@ pub fn delete_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usi
 }
 
 pub fn count_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
-    sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .count()
-        .get_result(conn)
+    sessions::table.filter(sessions::user_id.eq(user_id)).count().get_result(conn)
 }
 
 /// Removes sessions past their idle expiry or created before `created_before`.
@@ -97,12 +84,6 @@ pub fn delete_expired(
     now: NaiveDateTime,
     created_before: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::delete(
-        sessions::table.filter(
-            sessions::expires_at
-                .lt(now)
-                .or(sessions::created_at.lt(created_before)),
-        ),
-    )
-    .execute(conn)
+    diesel::delete(sessions::table.filter(sessions::expires_at.lt(now).or(sessions::created_at.lt(created_before))))
+        .execute(conn)
 }

@@ -47,26 +47,17 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<TemplateListItem>> {
     let rows: Vec<(PromptTemplate, Option<i32>)> = prompt_templates::table
         .left_join(prompt_template_versions::table)
         .group_by(prompt_templates::id)
-        .select((
-            PromptTemplate::as_select(),
-            max(prompt_template_versions::version).nullable(),
-        ))
+        .select((PromptTemplate::as_select(), max(prompt_template_versions::version).nullable()))
         .order(prompt_templates::name.asc())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(template, latest)| TemplateListItem {
-            template,
-            latest_version: latest.unwrap_or(0),
-        })
+        .map(|(template, latest)| TemplateListItem { template, latest_version: latest.unwrap_or(0) })
         .collect())
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<PromptTemplate> {
-    prompt_templates::table
-        .find(id)
-        .select(PromptTemplate::as_select())
-        .first(conn)
+    prompt_templates::table.find(id).select(PromptTemplate::as_select()).first(conn)
 }
 
 pub fn latest_version(conn: &mut DbConnection, template_id: i64) -> QueryResult<TemplateVersion> {
@@ -77,11 +68,7 @@ pub fn latest_version(conn: &mut DbConnection, template_id: i64) -> QueryResult<
         .first(conn)
 }
 
-pub fn version(
-    conn: &mut DbConnection,
-    template_id: i64,
-    version: i32,
-) -> QueryResult<TemplateVersion> {
+pub fn version(conn: &mut DbConnection, template_id: i64, version: i32) -> QueryResult<TemplateVersion> {
     prompt_template_versions::table
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
         .filter(prompt_template_versions::version.eq(version))
@@ -96,10 +83,7 @@ pub fn versions(conn: &mut DbConnection, template_id: i64) -> QueryResult<Vec<Ve
         .order(prompt_template_versions::version.desc())
         .select((TemplateVersion::as_select(), users::name.nullable()))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(version, author)| VersionListItem { version, author })
-        .collect())
+    Ok(rows.into_iter().map(|(version, author)| VersionListItem { version, author }).collect())
 }
 
 pub fn insert_template(conn: &mut DbConnection, name: &str, description: &str) -> QueryResult<i64> {
@@ -115,12 +99,7 @@ pub fn insert_template(conn: &mut DbConnection, name: &str, description: &str) -
         .get_result(conn)
 }
 
-pub fn update_template(
-    conn: &mut DbConnection,
-    id: i64,
-    name: &str,
-    description: &str,
-) -> QueryResult<usize> {
+pub fn update_template(conn: &mut DbConnection, id: i64, name: &str, description: &str) -> QueryResult<usize> {
     diesel::update(prompt_templates::table.find(id))
         .set((
             prompt_templates::name.eq(name),
@@ -166,4 +145,8 @@ pub fn campaigns_using(conn: &mut DbConnection, template_id: i64) -> QueryResult
         .select(campaigns::name)
         .order(campaigns::name.asc())
         .load(conn)
+}
+
+pub fn version_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<TemplateVersion> {
+    prompt_template_versions::table.find(id).select(TemplateVersion::as_select()).first(conn)
 }

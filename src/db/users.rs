@@ -48,11 +48,7 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
-    users::table
-        .filter(users::role.eq(Role::Admin.as_str()))
-        .filter(users::disabled.eq(false))
-        .count()
-        .get_result(conn)
+    users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::disabled.eq(false)).count().get_result(conn)
 }
 
 /// On PostgreSQL, blocks other first-admin setups until the caller's transaction ends
@@ -91,43 +87,27 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<User> {
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
-    users::table
-        .order((users::disabled.asc(), users::name.asc(), users::id.asc()))
-        .select(User::as_select())
-        .load(conn)
+    users::table.order((users::disabled.asc(), users::name.asc(), users::id.asc())).select(User::as_select()).load(conn)
 }
 
 pub fn set_role(conn: &mut DbConnection, id: i64, role: Role) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::role.eq(role.as_str()),
-            users::updated_at.eq(super::now()),
-        ))
+        .set((users::role.eq(role.as_str()), users::updated_at.eq(super::now())))
         .execute(conn)
 }
 
 pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::disabled.eq(disabled),
-            users::updated_at.eq(super::now()),
-        ))
+        .set((users::disabled.eq(disabled), users::updated_at.eq(super::now())))
         .execute(conn)
 }
 
 pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::updated_at.eq(super::now()),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(super::now())))
         .execute(conn)
 }

@@ -11,12 +11,8 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    pub const ALL: [CampaignStatus; 4] = [
-        CampaignStatus::Draft,
-        CampaignStatus::Active,
-        CampaignStatus::Paused,
-        CampaignStatus::Archived,
-    ];
+    pub const ALL: [CampaignStatus; 4] =
+        [CampaignStatus::Draft, CampaignStatus::Active, CampaignStatus::Paused, CampaignStatus::Archived];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,12 +57,10 @@ pub fn parse_name(input: &str, what: &str) -> Result<String, String> {
 
 /// An IANA timezone name such as `America/New_York`.
 pub fn parse_timezone(input: &str) -> Result<Tz, String> {
-    input.trim().parse::<Tz>().map_err(|_| {
-        format!(
-            "“{}” is not an IANA timezone such as America/New_York",
-            input.trim()
-        )
-    })
+    input
+        .trim()
+        .parse::<Tz>()
+        .map_err(|_| format!("“{}” is not an IANA timezone such as America/New_York", input.trim()))
 }
 
 /// Every IANA timezone name, for pickers.
@@ -90,10 +84,7 @@ mod tests {
     fn names_and_timezones_are_validated() {
         assert_eq!(parse_name("  Spring push ", "Name").unwrap(), "Spring push");
         assert!(parse_name(" ", "Name").unwrap_err().contains("required"));
-        assert_eq!(
-            parse_timezone("Europe/Berlin").unwrap(),
-            chrono_tz::Europe::Berlin
-        );
+        assert_eq!(parse_timezone("Europe/Berlin").unwrap(), chrono_tz::Europe::Berlin);
         assert!(parse_timezone("Mars/Olympus").is_err());
         assert!(timezone_names().any(|n| n == "America/New_York"));
     }

@@ -3,7 +3,9 @@
 pub mod campaign;
 pub mod interaction;
 pub mod lead;
+pub mod outcome;
 pub mod phone;
+mod phone_zones;
 pub mod prompt;
 pub mod resolution;
 pub mod user;

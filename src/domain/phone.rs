@@ -28,13 +28,26 @@ impl E164 {
         if !number.is_valid() {
             return Err(format!("“{trimmed}” is not a valid phone number"));
         }
-        Ok(E164(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        Ok(E164(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The timezone of the number when its prefix maps to exactly one zone (libphonenumber
+    /// data); `None` for numbers spanning several zones, such as most mobile ranges.
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        let digits = &self.0[1..];
+        let zones = super::phone_zones::PREFIX_ZONES;
+        (1..=digits.len().min(9))
+            .rev()
+            .find_map(|len| {
+                let prefix = &digits[..len];
+                zones.binary_search_by(|(p, _)| (*p).cmp(prefix)).ok().map(|i| zones[i].1)
+            })
+            .filter(|zone| !zone.is_empty())
+            .and_then(|zone| zone.parse().ok())
     }
 
     /// The ISO region of the number (`US`, `GB`…), when the numbering plan says.
@@ -61,12 +74,7 @@ impl Region {
         let code = input.trim().to_uppercase();
         country::Id::from_str(&code)
             .map(|id| Region { id })
-            .map_err(|_| {
-                format!(
-                    "“{}” is not a country code such as US, GB or DE",
-                    input.trim()
-                )
-            })
+            .map_err(|_| format!("“{}” is not a country code such as US, GB or DE", input.trim()))
     }
 
     pub fn code(&self) -> String {
@@ -84,58 +92,48 @@ mod tests {
 
     #[test]
     fn national_numbers_use_the_default_region() {
-        assert_eq!(
-            E164::parse("(415) 555-2671", Some(&us())).unwrap().as_str(),
-            "+14155552671"
-        );
-        assert_eq!(
-            E164::parse("030 901820", Some(&Region::parse("DE").unwrap()))
-                .unwrap()
-                .as_str(),
-            "+4930901820"
-        );
+        assert_eq!(E164::parse("(415) 555-2671", Some(&us())).unwrap().as_str(), "+14155552671");
+        assert_eq!(E164::parse("030 901820", Some(&Region::parse("DE").unwrap())).unwrap().as_str(), "+4930901820");
     }
 
     #[test]
     fn international_numbers_ignore_the_default_region() {
-        assert_eq!(
-            E164::parse("+44 20 7946 0958", Some(&us()))
-                .unwrap()
-                .as_str(),
-            "+442079460958"
-        );
-        assert_eq!(
-            E164::parse("+1 415 555 2671", None).unwrap().as_str(),
-            "+14155552671"
-        );
+        assert_eq!(E164::parse("+44 20 7946 0958", Some(&us())).unwrap().as_str(), "+442079460958");
+        assert_eq!(E164::parse("+1 415 555 2671", None).unwrap().as_str(), "+14155552671");
     }
 
     #[test]
     fn invalid_numbers_are_rejected_with_a_reason() {
-        assert!(
-            E164::parse("", Some(&us()))
-                .unwrap_err()
-                .contains("required")
-        );
+        assert!(E164::parse("", Some(&us())).unwrap_err().contains("required"));
         assert!(E164::parse("hello", Some(&us())).is_err());
         assert!(E164::parse("+1 000 000 0000", None).is_err());
-        assert!(
-            E164::parse("4155552671", None)
-                .unwrap_err()
-                .contains("start it with +")
-        );
+        assert!(E164::parse("4155552671", None).unwrap_err().contains("start it with +"));
+    }
+
+    #[test]
+    fn zones_come_from_the_longest_prefix_and_only_when_unambiguous() {
+        let zone = |n: &str| E164::parse(n, None).unwrap().zone();
+        assert_eq!(zone("+12125550123"), Some(chrono_tz::America::New_York));
+        assert_eq!(zone("+14155550123"), Some(chrono_tz::America::Los_Angeles));
+        assert_eq!(zone("+4930901820"), Some(chrono_tz::Europe::Berlin));
+        assert_eq!(zone("+442079460958"), Some(chrono_tz::Europe::London));
+        // Toll-free numbers span the continent.
+        assert_eq!(zone("+18005550123"), None);
+    }
+
+    #[test]
+    fn every_zone_in_the_prefix_table_is_known() {
+        for (prefix, zone) in super::super::phone_zones::PREFIX_ZONES {
+            assert!(zone.is_empty() || zone.parse::<chrono_tz::Tz>().is_ok(), "{prefix} → {zone}");
+        }
+        let table = super::super::phone_zones::PREFIX_ZONES;
+        assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "sorted for binary search");
     }
 
     #[test]
     fn regions_are_checked_and_reported() {
         assert_eq!(Region::parse(" gb ").unwrap().code(), "GB");
         assert!(Region::parse("XX").is_err());
-        assert_eq!(
-            E164::parse("+442079460958", None)
-                .unwrap()
-                .region()
-                .as_deref(),
-            Some("GB")
-        );
+        assert_eq!(E164::parse("+442079460958", None).unwrap().region().as_deref(), Some("GB"));
     }
 }

@@ -15,44 +15,20 @@ use super::interaction::ContactType;
 
 /// The variables a template sees, for the editor's reference panel.
 pub const VARIABLES: &[(&str, &str)] = &[
-    (
-        "lead.first_name, lead.last_name, lead.full_name",
-        "the lead's name",
-    ),
+    ("lead.first_name, lead.last_name, lead.full_name", "the lead's name"),
     ("lead.phone", "the lead's number in E.164 form"),
-    (
-        "lead.email, lead.company",
-        "contact details (empty when unknown)",
-    ),
-    (
-        "lead.timezone",
-        "the lead's IANA timezone (empty when unknown)",
-    ),
-    (
-        "lead.status",
-        "the lead's status, e.g. new, callback, qualified",
-    ),
+    ("lead.email, lead.company", "contact details (empty when unknown)"),
+    ("lead.timezone", "the lead's IANA timezone (empty when unknown)"),
+    ("lead.status", "the lead's status, e.g. new, callback, qualified"),
     ("lead.is_test", "true for test leads"),
     ("lead.attempt_count", "calls made to this lead so far"),
-    (
-        "lead.<custom field>",
-        "every custom field of the lead (also under lead.custom)",
-    ),
+    ("lead.<custom field>", "every custom field of the lead (also under lead.custom)"),
     ("campaign.name, campaign.description", "the campaign"),
     ("agent.name", "the voice agent taking the call"),
     ("contact_type", "new, first or returning"),
-    (
-        "attempt_number",
-        "1 for the first call to this lead, then 2, 3…",
-    ),
-    (
-        "previous_interactions",
-        "earlier calls, newest first: each has date, outcome, summary",
-    ),
-    (
-        "now",
-        "the current time in the lead's timezone; also now.date, now.time, now.weekday, now.hour",
-    ),
+    ("attempt_number", "1 for the first call to this lead, then 2, 3…"),
+    ("previous_interactions", "earlier calls, newest first: each has date, outcome, summary"),
+    ("now", "the current time in the lead's timezone; also now.date, now.time, now.weekday, now.hour"),
 ];
 
 /// The template text to render.
@@ -151,24 +127,15 @@ impl Object for Now {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({})",
-            self.0.format("%A %-d %B %Y, %H:%M"),
-            self.0.timezone().name()
-        )
+        write!(f, "{} ({})", self.0.format("%A %-d %B %Y, %H:%M"), self.0.timezone().name())
     }
 }
 
 impl PromptContext {
     fn to_value(&self) -> Value {
         // Custom fields sit beside the columns (columns win on a clash) and under lead.custom.
-        let mut lead: BTreeMap<String, Value> = self
-            .lead
-            .custom
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from(minijinja::value::Serde(v))))
-            .collect();
+        let mut lead: BTreeMap<String, Value> =
+            self.lead.custom.iter().map(|(k, v)| (k.clone(), Value::from(minijinja::value::Serde(v)))).collect();
         let columns = Value::from(minijinja::value::Serde(&self.lead));
         if let Ok(keys) = columns.try_iter() {
             for key in keys {
@@ -181,11 +148,7 @@ impl PromptContext {
         }
         lead.insert(
             "full_name".into(),
-            Value::from(
-                format!("{} {}", self.lead.first_name, self.lead.last_name)
-                    .trim()
-                    .to_owned(),
-            ),
+            Value::from(format!("{} {}", self.lead.first_name, self.lead.last_name).trim().to_owned()),
         );
         minijinja::context! {
             lead => Value::from(lead),
@@ -209,14 +172,8 @@ fn environment() -> Environment<'static> {
     env
 }
 
-fn render_part(
-    env: &Environment<'_>,
-    part: &'static str,
-    source: &str,
-    ctx: &Value,
-) -> Result<String, TemplateError> {
-    env.render_str(source, ctx)
-        .map_err(|err| locate(part, source, &err))
+fn render_part(env: &Environment<'_>, part: &'static str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+    env.render_str(source, ctx).map_err(|err| locate(part, source, &err))
 }
 
 fn locate(part: &'static str, source: &str, err: &minijinja::Error) -> TemplateError {
@@ -228,19 +185,11 @@ fn locate(part: &'static str, source: &str, err: &minijinja::Error) -> TemplateE
         Some(detail) => format!("{}: {detail}", err.kind()),
         None => err.kind().to_string(),
     };
-    TemplateError {
-        part,
-        line: err.line(),
-        column,
-        message,
-    }
+    TemplateError { part, line: err.line(), column, message }
 }
 
 /// Renders both parts of a template for one context.
-pub fn render(
-    source: PromptSource<'_>,
-    ctx: &PromptContext,
-) -> Result<RenderedPrompt, TemplateError> {
+pub fn render(source: PromptSource<'_>, ctx: &PromptContext) -> Result<RenderedPrompt, TemplateError> {
     let env = environment();
     let value = ctx.to_value();
     let system_prompt = render_part(&env, "system prompt", source.system_prompt, &value)?;
@@ -249,18 +198,12 @@ pub fn render(
         .filter(|m| !m.trim().is_empty())
         .map(|m| render_part(&env, "first message", m, &value))
         .transpose()?;
-    Ok(RenderedPrompt {
-        system_prompt,
-        first_message,
-    })
+    Ok(RenderedPrompt { system_prompt, first_message })
 }
 
 /// Renders the template for every contact type, so an error hiding in one branch is found
 /// before a call needs that branch.
-pub fn check_all_branches(
-    source: PromptSource<'_>,
-    base: &PromptContext,
-) -> Result<(), TemplateError> {
+pub fn check_all_branches(source: PromptSource<'_>, base: &PromptContext) -> Result<(), TemplateError> {
     for contact_type in ContactType::ALL {
         let mut ctx = base.clone();
         ctx.contact_type = contact_type;
@@ -270,11 +213,7 @@ pub fn check_all_branches(
             ctx.previous_interactions = sample_history();
         }
         render(source, &ctx).map_err(|mut e| {
-            e.message = format!(
-                "{} (with contact_type = {})",
-                e.message,
-                contact_type.as_str()
-            );
+            e.message = format!("{} (with contact_type = {})", e.message, contact_type.as_str());
             e
         })?;
     }
@@ -303,27 +242,15 @@ pub fn sample_context(contact_type: ContactType, now: DateTime<Tz>) -> PromptCon
             timezone: now.timezone().name().into(),
             status: "new".into(),
             is_test: true,
-            attempt_count: if contact_type == ContactType::Returning {
-                1
-            } else {
-                0
-            },
+            attempt_count: if contact_type == ContactType::Returning { 1 } else { 0 },
             custom,
         },
         campaign_name: "Sample campaign".into(),
         campaign_description: "A sample campaign for previews".into(),
         agent_name: "Sample agent".into(),
         contact_type,
-        attempt_number: if contact_type == ContactType::Returning {
-            2
-        } else {
-            1
-        },
-        previous_interactions: if contact_type == ContactType::Returning {
-            sample_history()
-        } else {
-            Vec::new()
-        },
+        attempt_number: if contact_type == ContactType::Returning { 2 } else { 1 },
+        previous_interactions: if contact_type == ContactType::Returning { sample_history() } else { Vec::new() },
         now,
     }
 }
@@ -335,9 +262,7 @@ mod tests {
     use super::*;
 
     fn at_nine() -> DateTime<Tz> {
-        chrono_tz::America::New_York
-            .with_ymd_and_hms(2026, 11, 24, 9, 30, 0)
-            .unwrap()
+        chrono_tz::America::New_York.with_ymd_and_hms(2026, 11, 24, 9, 30, 0).unwrap()
     }
 
     fn ctx(contact_type: ContactType) -> PromptContext {
@@ -345,14 +270,7 @@ mod tests {
     }
 
     fn render_one(template: &str, ctx: &PromptContext) -> Result<String, TemplateError> {
-        render(
-            PromptSource {
-                system_prompt: template,
-                first_message: None,
-            },
-            ctx,
-        )
-        .map(|r| r.system_prompt)
+        render(PromptSource { system_prompt: template, first_message: None }, ctx).map(|r| r.system_prompt)
     }
 
     #[test]
@@ -377,35 +295,20 @@ mod tests {
     fn templates_branch_on_the_contact_type() {
         let template = "{% if contact_type == 'new' %}Welcome!{% elif contact_type == 'first' %}Hi {{ lead.first_name }}.\
             {% else %}Good to talk again, {{ lead.first_name }}.{% endif %}";
-        assert_eq!(
-            render_one(template, &ctx(ContactType::New)).unwrap(),
-            "Welcome!"
-        );
-        assert_eq!(
-            render_one(template, &ctx(ContactType::First)).unwrap(),
-            "Hi Ana."
-        );
-        assert_eq!(
-            render_one(template, &ctx(ContactType::Returning)).unwrap(),
-            "Good to talk again, Ana."
-        );
+        assert_eq!(render_one(template, &ctx(ContactType::New)).unwrap(), "Welcome!");
+        assert_eq!(render_one(template, &ctx(ContactType::First)).unwrap(), "Hi Ana.");
+        assert_eq!(render_one(template, &ctx(ContactType::Returning)).unwrap(), "Good to talk again, Ana.");
     }
 
     #[test]
     fn an_undefined_variable_is_an_error_with_line_and_column() {
-        let err = render_one(
-            "Hello {{ lead.first_name }}.\nYour plan: {{ lead.plan }}",
-            &ctx(ContactType::First),
-        )
-        .unwrap_err();
+        let err = render_one("Hello {{ lead.first_name }}.\nYour plan: {{ lead.plan }}", &ctx(ContactType::First))
+            .unwrap_err();
         assert_eq!(err.part, "system prompt");
         assert_eq!(err.line, Some(2));
         assert_eq!(err.column, Some(15));
         assert!(err.message.contains("undefined"), "{}", err.message);
-        assert!(
-            err.to_string()
-                .starts_with("system prompt, line 2, column 15: ")
-        );
+        assert!(err.to_string().starts_with("system prompt, line 2, column 15: "));
         let err = render_one("{{ campaing.name }}", &ctx(ContactType::First)).unwrap_err();
         assert_eq!((err.line, err.column), (Some(1), Some(4)));
     }
@@ -413,19 +316,12 @@ mod tests {
     #[test]
     fn defaults_and_definedness_checks_work_under_strict_undefined() {
         let template = "{{ lead.plan | default('basic') }} {% if lead.plan is defined %}x{% else %}y{% endif %}";
-        assert_eq!(
-            render_one(template, &ctx(ContactType::First)).unwrap(),
-            "basic y"
-        );
+        assert_eq!(render_one(template, &ctx(ContactType::First)).unwrap(), "basic y");
     }
 
     #[test]
     fn syntax_errors_are_located() {
-        let err = render_one(
-            "line one\n{% if contact_type == 'new' %}\nno end",
-            &ctx(ContactType::New),
-        )
-        .unwrap_err();
+        let err = render_one("line one\n{% if contact_type == 'new' %}\nno end", &ctx(ContactType::New)).unwrap_err();
         assert!(matches!(err.line, Some(2 | 3)), "{err}");
         assert!(err.message.contains("syntax"), "{}", err.message);
     }
@@ -436,52 +332,28 @@ mod tests {
             system_prompt: "{% if contact_type == 'returning' %}{{ lead.missing }}{% endif %}ok",
             first_message: None,
         };
-        assert_eq!(
-            render_one(source.system_prompt, &ctx(ContactType::First)).unwrap(),
-            "ok"
-        );
+        assert_eq!(render_one(source.system_prompt, &ctx(ContactType::First)).unwrap(), "ok");
         let err = check_all_branches(source, &ctx(ContactType::First)).unwrap_err();
-        assert!(
-            err.message.contains("contact_type = returning"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("contact_type = returning"), "{}", err.message);
     }
 
     #[test]
     fn html_in_lead_data_reaches_the_prompt_untouched() {
         let mut c = ctx(ContactType::First);
         c.lead.company = "<b>Acme & Sons</b> <script>alert(1)</script>".into();
-        assert_eq!(
-            render_one("{{ lead.company }}", &c).unwrap(),
-            "<b>Acme & Sons</b> <script>alert(1)</script>"
-        );
+        assert_eq!(render_one("{{ lead.company }}", &c).unwrap(), "<b>Acme & Sons</b> <script>alert(1)</script>");
     }
 
     #[test]
     fn the_first_message_renders_too_and_blank_means_none() {
-        let source = PromptSource {
-            system_prompt: "S",
-            first_message: Some("Hi {{ lead.first_name }}"),
-        };
+        let source = PromptSource { system_prompt: "S", first_message: Some("Hi {{ lead.first_name }}") };
         let out = render(source, &ctx(ContactType::First)).unwrap();
         assert_eq!(out.first_message.as_deref(), Some("Hi Ana"));
-        let err = render(
-            PromptSource {
-                system_prompt: "S",
-                first_message: Some("{{ nope }}"),
-            },
-            &ctx(ContactType::First),
-        )
-        .unwrap_err();
+        let err =
+            render(PromptSource { system_prompt: "S", first_message: Some("{{ nope }}") }, &ctx(ContactType::First))
+                .unwrap_err();
         assert_eq!(err.part, "first message");
-        let blank = render(
-            PromptSource {
-                system_prompt: "S",
-                first_message: Some("  "),
-            },
-            &ctx(ContactType::First),
-        );
+        let blank = render(PromptSource { system_prompt: "S", first_message: Some("  ") }, &ctx(ContactType::First));
         assert_eq!(blank.unwrap().first_message, None);
     }
 
@@ -489,10 +361,7 @@ mod tests {
     fn columns_win_over_custom_fields_with_the_same_name() {
         let mut c = ctx(ContactType::First);
         c.lead.custom.insert("first_name".into(), "Imposter".into());
-        assert_eq!(
-            render_one("{{ lead.first_name }}/{{ lead.custom.first_name }}", &c).unwrap(),
-            "Ana/Imposter"
-        );
+        assert_eq!(render_one("{{ lead.first_name }}/{{ lead.custom.first_name }}", &c).unwrap(), "Ana/Imposter");
     }
 
     #[test]

@@ -35,10 +35,7 @@ impl ConfigError {
 
     /// All codes, for recognising stored errors.
     pub fn is_config_code(code: &str) -> bool {
-        matches!(
-            code,
-            "MISSING_AGENT" | "MISSING_PHONE_NUMBER" | "TEMPLATE_ERROR"
-        )
+        matches!(code, "MISSING_AGENT" | "MISSING_PHONE_NUMBER" | "TEMPLATE_ERROR")
     }
 }
 
@@ -139,13 +136,7 @@ pub fn resolve(
 ) -> Result<Resolution, ConfigError> {
     let (agent, role) = pick_agent(lead_is_test, production, test)?;
     let (phone_number_id, number_source) = resolve_number(campaign_number_id, agent)?;
-    Ok(Resolution {
-        agent_id: agent.id,
-        agent_name: agent.name.clone(),
-        role,
-        phone_number_id,
-        number_source,
-    })
+    Ok(Resolution { agent_id: agent.id, agent_name: agent.name.clone(), role, phone_number_id, number_source })
 }
 
 #[cfg(test)]
@@ -153,142 +144,78 @@ mod tests {
     use super::*;
 
     fn agent(id: i64, active: bool, number: Option<i64>) -> AgentCandidate {
-        AgentCandidate {
-            id,
-            name: format!("agent {id}"),
-            active,
-            default_phone_number_id: number,
-        }
+        AgentCandidate { id, name: format!("agent {id}"), active, default_phone_number_id: number }
     }
 
     #[test]
     fn a_real_lead_gets_the_production_agent() {
         let (p, t) = (agent(1, true, None), agent(2, true, None));
-        assert_eq!(
-            pick_agent(false, Some(&p), Some(&t)).unwrap(),
-            (&p, AgentRole::Production)
-        );
+        assert_eq!(pick_agent(false, Some(&p), Some(&t)).unwrap(), (&p, AgentRole::Production));
     }
 
     #[test]
     fn a_test_lead_gets_the_test_agent() {
         let (p, t) = (agent(1, true, None), agent(2, true, None));
-        assert_eq!(
-            pick_agent(true, Some(&p), Some(&t)).unwrap(),
-            (&t, AgentRole::Test)
-        );
+        assert_eq!(pick_agent(true, Some(&p), Some(&t)).unwrap(), (&t, AgentRole::Test));
     }
 
     #[test]
     fn a_test_lead_falls_back_to_production_without_a_test_agent() {
         let p = agent(1, true, None);
-        assert_eq!(
-            pick_agent(true, Some(&p), None).unwrap(),
-            (&p, AgentRole::ProductionFallback)
-        );
+        assert_eq!(pick_agent(true, Some(&p), None).unwrap(), (&p, AgentRole::ProductionFallback));
         let inactive_test = agent(2, false, None);
-        assert_eq!(
-            pick_agent(true, Some(&p), Some(&inactive_test)).unwrap(),
-            (&p, AgentRole::ProductionFallback)
-        );
+        assert_eq!(pick_agent(true, Some(&p), Some(&inactive_test)).unwrap(), (&p, AgentRole::ProductionFallback));
     }
 
     #[test]
     fn a_real_lead_never_gets_the_test_agent() {
         let t = agent(2, true, None);
-        assert_eq!(
-            pick_agent(false, None, Some(&t)),
-            Err(ConfigError::MissingAgent)
-        );
+        assert_eq!(pick_agent(false, None, Some(&t)), Err(ConfigError::MissingAgent));
     }
 
     #[test]
     fn no_usable_agent_is_missing_agent() {
-        assert_eq!(
-            pick_agent(false, None, None),
-            Err(ConfigError::MissingAgent)
-        );
+        assert_eq!(pick_agent(false, None, None), Err(ConfigError::MissingAgent));
         assert_eq!(pick_agent(true, None, None), Err(ConfigError::MissingAgent));
         let inactive = agent(1, false, Some(5));
-        assert_eq!(
-            pick_agent(false, Some(&inactive), None),
-            Err(ConfigError::MissingAgent)
-        );
-        assert_eq!(
-            pick_agent(true, Some(&inactive), Some(&inactive)),
-            Err(ConfigError::MissingAgent)
-        );
+        assert_eq!(pick_agent(false, Some(&inactive), None), Err(ConfigError::MissingAgent));
+        assert_eq!(pick_agent(true, Some(&inactive), Some(&inactive)), Err(ConfigError::MissingAgent));
     }
 
     #[test]
     fn the_campaign_number_wins_over_the_agent_number() {
-        assert_eq!(
-            resolve_number(Some(7), &agent(1, true, Some(8))).unwrap(),
-            (7, NumberSource::Campaign)
-        );
-        assert_eq!(
-            resolve_number(Some(7), &agent(1, true, None)).unwrap(),
-            (7, NumberSource::Campaign)
-        );
+        assert_eq!(resolve_number(Some(7), &agent(1, true, Some(8))).unwrap(), (7, NumberSource::Campaign));
+        assert_eq!(resolve_number(Some(7), &agent(1, true, None)).unwrap(), (7, NumberSource::Campaign));
     }
 
     #[test]
     fn the_agent_number_is_used_without_a_campaign_number() {
-        assert_eq!(
-            resolve_number(None, &agent(1, true, Some(8))).unwrap(),
-            (8, NumberSource::Agent)
-        );
+        assert_eq!(resolve_number(None, &agent(1, true, Some(8))).unwrap(), (8, NumberSource::Agent));
     }
 
     #[test]
     fn no_number_at_all_is_missing_phone_number() {
-        assert_eq!(
-            resolve_number(None, &agent(1, true, None)),
-            Err(ConfigError::MissingPhoneNumber)
-        );
+        assert_eq!(resolve_number(None, &agent(1, true, None)), Err(ConfigError::MissingPhoneNumber));
     }
 
     #[test]
     fn resolve_combines_both_steps_with_the_picked_agents_number() {
         let (p, t) = (agent(1, true, Some(10)), agent(2, true, Some(20)));
         let real = resolve(false, Some(&p), Some(&t), None).unwrap();
-        assert_eq!(
-            (real.agent_id, real.phone_number_id, real.number_source),
-            (1, 10, NumberSource::Agent)
-        );
+        assert_eq!((real.agent_id, real.phone_number_id, real.number_source), (1, 10, NumberSource::Agent));
         let test = resolve(true, Some(&p), Some(&t), None).unwrap();
         assert_eq!((test.agent_id, test.phone_number_id), (2, 20));
         let t_without_number = agent(2, true, None);
-        assert_eq!(
-            resolve(true, Some(&p), Some(&t_without_number), None),
-            Err(ConfigError::MissingPhoneNumber)
-        );
-        assert_eq!(
-            resolve(true, Some(&p), Some(&t_without_number), Some(3))
-                .unwrap()
-                .phone_number_id,
-            3
-        );
-        assert_eq!(
-            resolve(false, None, Some(&t), Some(3)),
-            Err(ConfigError::MissingAgent)
-        );
+        assert_eq!(resolve(true, Some(&p), Some(&t_without_number), None), Err(ConfigError::MissingPhoneNumber));
+        assert_eq!(resolve(true, Some(&p), Some(&t_without_number), Some(3)).unwrap().phone_number_id, 3);
+        assert_eq!(resolve(false, None, Some(&t), Some(3)), Err(ConfigError::MissingAgent));
     }
 
     #[test]
     fn codes_are_stable() {
         assert_eq!(ConfigError::MissingAgent.code(), "MISSING_AGENT");
-        assert_eq!(
-            ConfigError::MissingPhoneNumber.code(),
-            "MISSING_PHONE_NUMBER"
-        );
-        assert_eq!(
-            ConfigError::TemplateError("x".into()).code(),
-            "TEMPLATE_ERROR"
-        );
-        assert!(
-            ConfigError::is_config_code("TEMPLATE_ERROR")
-                && !ConfigError::is_config_code("PROVIDER_ERROR")
-        );
+        assert_eq!(ConfigError::MissingPhoneNumber.code(), "MISSING_PHONE_NUMBER");
+        assert_eq!(ConfigError::TemplateError("x".into()).code(), "TEMPLATE_ERROR");
+        assert!(ConfigError::is_config_code("TEMPLATE_ERROR") && !ConfigError::is_config_code("PROVIDER_ERROR"));
     }
 }

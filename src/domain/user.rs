@@ -21,11 +21,7 @@ impl Email {
                 }
                 None => false,
             };
-        if valid {
-            Ok(Email(email))
-        } else {
-            Err(format!("“{}” is not a valid email address", input.trim()))
-        }
+        if valid { Ok(Email(email)) } else { Err(format!("“{}” is not a valid email address", input.trim())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -110,21 +106,13 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
 impl NewPassword {
-    pub fn parse(
-        password: &str,
-        confirmation: &str,
-        email: Option<&Email>,
-    ) -> Result<NewPassword, String> {
+    pub fn parse(password: &str, confirmation: &str, email: Option<&Email>) -> Result<NewPassword, String> {
         let chars = password.chars().count();
         if chars < MIN_PASSWORD_CHARS {
-            return Err(format!(
-                "Password must be at least {MIN_PASSWORD_CHARS} characters"
-            ));
+            return Err(format!("Password must be at least {MIN_PASSWORD_CHARS} characters"));
         }
         if chars > MAX_PASSWORD_CHARS {
-            return Err(format!(
-                "Password must be at most {MAX_PASSWORD_CHARS} characters"
-            ));
+            return Err(format!("Password must be at most {MAX_PASSWORD_CHARS} characters"));
         }
         if password != confirmation {
             return Err("The two passwords do not match".into());
@@ -152,30 +140,15 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
-            "ana@example.com"
-        );
-        for bad in [
-            "",
-            "ana",
-            "ana@",
-            "@example.com",
-            "ana@example",
-            "a b@example.com",
-            "ana@.com",
-            "a@b@c.com",
-        ] {
+        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "ana@.com", "a@b@c.com"] {
             assert!(Email::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(
-            PersonName::parse("  Ana Lima ").unwrap().as_str(),
-            "Ana Lima"
-        );
+        assert_eq!(PersonName::parse("  Ana Lima ").unwrap().as_str(), "Ana Lima");
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"x".repeat(101)).is_err());
         assert!(PersonName::parse("Ana\u{0007}").is_err());
@@ -188,9 +161,7 @@ mod tests {
         assert!(NewPassword::parse("short", "short", None).is_err());
         assert!(NewPassword::parse("correct horse", "correct horsf", None).is_err());
         assert!(NewPassword::parse("aaaaaaaaaaaa", "aaaaaaaaaaaa", None).is_err());
-        assert!(
-            NewPassword::parse("xxana@example.comxx", "xxana@example.comxx", Some(&email)).is_err()
-        );
+        assert!(NewPassword::parse("xxana@example.comxx", "xxana@example.comxx", Some(&email)).is_err());
         let long = "ab".repeat(65);
         assert!(NewPassword::parse(&long, &long, None).is_err());
         // Unicode counts characters, not bytes.

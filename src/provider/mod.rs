@@ -2,6 +2,7 @@
 //! other providers (Vapi, Retell) can be added beside it.
 
 pub mod elevenlabs;
+pub mod simulator;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -46,14 +47,7 @@ impl ProviderError {
 
     /// For a request that places a call: the provider may or may not have acted on it.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(
-            self,
-            ProviderError::Timeout(_)
-                | ProviderError::Server {
-                    status: 502..=504,
-                    ..
-                }
-        )
+        matches!(self, ProviderError::Timeout(_) | ProviderError::Server { status: 502..=504, .. })
     }
 }
 
@@ -76,9 +70,7 @@ impl Telephony {
         match input {
             "twilio" => Ok(Telephony::Twilio),
             "sip_trunk" => Ok(Telephony::SipTrunk),
-            other => Err(format!(
-                "Unknown telephony kind “{other}”: choose twilio or sip_trunk"
-            )),
+            other => Err(format!("Unknown telephony kind “{other}”: choose twilio or sip_trunk")),
         }
     }
 
@@ -157,6 +149,157 @@ impl ProviderKind {
             ProviderKind::ElevenLabs => elevenlabs::DEFAULT_BASE_URL,
         }
     }
+
+    /// The header carrying a post-call webhook's signature.
+    pub fn signature_header(self) -> &'static str {
+        match self {
+            ProviderKind::ElevenLabs => elevenlabs::webhook::SIGNATURE_HEADER,
+        }
+    }
+
+    /// Checks a post-call webhook's signature over the raw body.
+    pub fn verify_webhook(
+        self,
+        signature: Option<&str>,
+        body: &[u8],
+        secret: Option<&str>,
+        now_unix: i64,
+    ) -> SignatureVerdict {
+        match self {
+            ProviderKind::ElevenLabs => elevenlabs::webhook::verify(signature, body, secret, now_unix),
+        }
+    }
+
+    /// Reads a verified post-call webhook; `Err` when the body is not a webhook at all.
+    pub fn parse_webhook(self, body: &[u8]) -> Result<WebhookEnvelope, String> {
+        match self {
+            ProviderKind::ElevenLabs => elevenlabs::webhook::parse(body),
+        }
+    }
+}
+
+/// Who spoke a transcript turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    Agent,
+    User,
+}
+
+impl Speaker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speaker::Agent => "agent",
+            Speaker::User => "user",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    pub speaker: Speaker,
+    pub message: Option<String>,
+    pub time_in_call_secs: i32,
+}
+
+/// Where the provider says a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationState {
+    /// Still ringing, talking or being analysed.
+    Ongoing,
+    Done,
+    Failed,
+}
+
+/// Everything the provider reports about a conversation, normalised. The same shape comes
+/// from the post-call webhook and from looking the conversation up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallReport {
+    pub conversation_id: String,
+    pub state: ConversationState,
+    pub transcript: Vec<Turn>,
+    pub duration_secs: Option<i32>,
+    pub termination_reason: Option<String>,
+    pub call_sid: Option<String>,
+    pub call_successful: Option<String>,
+    pub summary: Option<String>,
+    /// Data collection results by id.
+    pub collected: BTreeMap<String, serde_json::Value>,
+    /// The provider's analysis as sent, for the record.
+    pub analysis: Option<serde_json::Value>,
+    /// voxdial's interaction id echoed back in the dynamic variables.
+    pub interaction_ref: Option<i64>,
+}
+
+/// Why a call never connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureReason {
+    Busy,
+    NoAnswer,
+    Other(String),
+}
+
+/// A post-call webhook, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookEvent {
+    Completed(Box<CallReport>),
+    InitiationFailed {
+        conversation_id: String,
+        reason: FailureReason,
+        call_sid: Option<String>,
+    },
+    Audio {
+        conversation_id: String,
+        audio: Vec<u8>,
+    },
+    /// A type voxdial does not act on; acknowledged and kept.
+    Other,
+}
+
+/// The parts of a webhook every event has, and the event itself when it could be read.
+#[derive(Debug, Clone)]
+pub struct WebhookEnvelope {
+    pub event_type: String,
+    pub event_timestamp: Option<i64>,
+    pub conversation_id: Option<String>,
+    pub event: Result<WebhookEvent, String>,
+}
+
+/// The outcome of checking a webhook's signature (stored with every event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureVerdict {
+    Valid,
+    Missing,
+    Malformed,
+    Mismatch,
+    Stale,
+    Future,
+    NoSecret,
+}
+
+impl SignatureVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureVerdict::Valid => "valid",
+            SignatureVerdict::Missing => "missing",
+            SignatureVerdict::Malformed => "malformed",
+            SignatureVerdict::Mismatch => "mismatch",
+            SignatureVerdict::Stale => "stale",
+            SignatureVerdict::Future => "future",
+            SignatureVerdict::NoSecret => "no_secret",
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            SignatureVerdict::Valid => "signature valid",
+            SignatureVerdict::Missing => "no signature header",
+            SignatureVerdict::Malformed => "the signature header cannot be read",
+            SignatureVerdict::Mismatch => "the signature does not match the body and secret",
+            SignatureVerdict::Stale => "the signature timestamp is too old",
+            SignatureVerdict::Future => "the signature timestamp is in the future",
+            SignatureVerdict::NoSecret => "no webhook signing secret is configured for this connection",
+        }
+    }
 }
 
 #[async_trait]
@@ -168,6 +311,8 @@ pub trait VoiceProvider: Send + Sync {
     async fn list_phone_numbers(&self) -> Result<Vec<RemotePhoneNumber>, ProviderError>;
     /// Places a call. Never retried: the provider offers no idempotency key.
     async fn start_call(&self, call: &OutboundCall) -> Result<CallAccepted, ProviderError>;
+    /// What the provider knows about a conversation (for reconciliation).
+    async fn get_conversation(&self, conversation_id: &str) -> Result<CallReport, ProviderError>;
 }
 
 /// HTTP settings shared by provider clients.
@@ -181,11 +326,7 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings {
-            timeout: Duration::from_secs(15),
-            get_attempts: 3,
-            retry_base_delay: Duration::from_millis(300),
-        }
+        HttpSettings { timeout: Duration::from_secs(15), get_attempts: 3, retry_base_delay: Duration::from_millis(300) }
     }
 }
 
@@ -198,9 +339,7 @@ pub fn client(
     api_key: &str,
 ) -> Arc<dyn VoiceProvider> {
     match kind {
-        ProviderKind::ElevenLabs => {
-            Arc::new(elevenlabs::Client::new(http, settings, base_url, api_key))
-        }
+        ProviderKind::ElevenLabs => Arc::new(elevenlabs::Client::new(http, settings, base_url, api_key)),
     }
 }
 

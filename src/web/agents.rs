@@ -66,10 +66,7 @@ struct Choices {
 }
 
 fn load_choices(conn: &mut DbConnection) -> Result<Choices, AppError> {
-    Ok(Choices {
-        connections: db::providers::list(conn)?,
-        numbers: db::phone_numbers::list(conn)?,
-    })
+    Ok(Choices { connections: db::providers::list(conn)?, numbers: db::phone_numbers::list(conn)? })
 }
 
 #[derive(Template, WebTemplate)]
@@ -136,22 +133,8 @@ struct EditPage {
 
 impl From<EditRow> for EditPage {
     fn from(row: EditRow) -> Self {
-        let EditRow {
-            ctx,
-            item,
-            connections,
-            numbers,
-            form,
-            error,
-        } = row;
-        EditPage {
-            ctx,
-            item,
-            connections,
-            numbers,
-            form,
-            error,
-        }
+        let EditRow { ctx, item, connections, numbers, form, error } = row;
+        EditPage { ctx, item, connections, numbers, form, error }
     }
 }
 
@@ -171,11 +154,7 @@ impl AgentForm {
             name: item.agent.name.clone(),
             provider_connection_id: item.agent.provider_connection_id.to_string(),
             provider_agent_id: item.agent.provider_agent_id.clone(),
-            default_phone_number_id: item
-                .agent
-                .default_phone_number_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
+            default_phone_number_id: item.agent.default_phone_number_id.map(|id| id.to_string()).unwrap_or_default(),
         }
     }
 }
@@ -189,20 +168,15 @@ struct AgentInput {
 
 fn parse_agent(form: &AgentForm) -> Result<AgentInput, String> {
     let name = parse_name(&form.name, "Name")?;
-    let provider_connection_id = form
-        .provider_connection_id
-        .parse()
-        .map_err(|_| "Choose the provider connection".to_owned())?;
+    let provider_connection_id =
+        form.provider_connection_id.parse().map_err(|_| "Choose the provider connection".to_owned())?;
     let provider_agent_id = form.provider_agent_id.trim();
     if provider_agent_id.is_empty() {
         return Err("The provider's agent id is required (ElevenLabs: agent_id)".into());
     }
     let default_phone_number_id = match form.default_phone_number_id.trim() {
         "" => None,
-        id => Some(
-            id.parse()
-                .map_err(|_| "Choose a phone number from the list".to_owned())?,
-        ),
+        id => Some(id.parse().map_err(|_| "Choose a phone number from the list".to_owned())?),
     };
     Ok(AgentInput {
         name,
@@ -213,22 +187,14 @@ fn parse_agent(form: &AgentForm) -> Result<AgentInput, String> {
 }
 
 /// Checks the references of an agent inside the saving transaction.
-fn check_references(
-    conn: &mut DbConnection,
-    input: &AgentInput,
-) -> Result<Result<(), String>, AppError> {
-    if let Err(diesel::result::Error::NotFound) =
-        db::providers::find(conn, input.provider_connection_id)
-    {
+fn check_references(conn: &mut DbConnection, input: &AgentInput) -> Result<Result<(), String>, AppError> {
+    if let Err(diesel::result::Error::NotFound) = db::providers::find(conn, input.provider_connection_id) {
         return Ok(Err("Choose the provider connection".into()));
     }
     if let Some(number_id) = input.default_phone_number_id {
         match db::phone_numbers::find(conn, number_id) {
             Ok(number) if number.provider_connection_id != input.provider_connection_id => {
-                return Ok(Err(format!(
-                    "{} belongs to another provider connection than the agent",
-                    number.e164
-                )));
+                return Ok(Err(format!("{} belongs to another provider connection than the agent", number.e164)));
             }
             Ok(_) => {}
             Err(diesel::result::Error::NotFound) => {
@@ -248,10 +214,8 @@ async fn agents_page(
 ) -> Result<AgentsPage, AppError> {
     let query = query.into_inner();
     let filter = query.filter();
-    let (agents, choices) = state
-        .db
-        .run(move |conn| Ok((db::agents::list(conn, &filter)?, load_choices(conn)?)))
-        .await?;
+    let (agents, choices) =
+        state.db.run(move |conn| Ok((db::agents::list(conn, &filter)?, load_choices(conn)?))).await?;
     Ok(AgentsPage {
         ctx,
         query,
@@ -270,24 +234,10 @@ async fn agent_list(
     query: web::Query<FilterQuery>,
 ) -> Result<AgentList, AppError> {
     let filter = query.filter();
-    let filtered = filter.search.is_some()
-        || filter.provider_connection_id.is_some()
-        || filter.active.is_some();
-    let (agents, numbers) = state
-        .db
-        .run(move |conn| {
-            Ok((
-                db::agents::list(conn, &filter)?,
-                db::phone_numbers::list(conn)?,
-            ))
-        })
-        .await?;
-    Ok(AgentList {
-        ctx,
-        agents,
-        numbers,
-        filtered,
-    })
+    let filtered = filter.search.is_some() || filter.provider_connection_id.is_some() || filter.active.is_some();
+    let (agents, numbers) =
+        state.db.run(move |conn| Ok((db::agents::list(conn, &filter)?, db::phone_numbers::list(conn)?))).await?;
+    Ok(AgentList { ctx, agents, numbers, filtered })
 }
 
 #[post("")]
@@ -318,37 +268,19 @@ async fn create_agent(
                         };
                         let id = match db::agents::insert(conn, &fields) {
                             Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!(
-                                    "The agent {} is already in voxdial",
-                                    input.provider_agent_id
-                                )));
+                                return Ok(Err(format!("The agent {} is already in voxdial", input.provider_agent_id)));
                             }
                             other => other?,
                         };
-                        let summary = format!(
-                            "Added the voice agent “{}” ({})",
-                            input.name, input.provider_agent_id
-                        );
-                        audit::record(
-                            conn,
-                            &actor,
-                            "voice_agent.create",
-                            "voice_agent",
-                            Some(id),
-                            &summary,
-                        )?;
+                        let summary = format!("Added the voice agent “{}” ({})", input.name, input.provider_agent_id);
+                        audit::record(conn, &actor, "voice_agent.create", "voice_agent", Some(id), &summary)?;
                         Ok::<_, AppError>(Ok(input.name))
                     })
                 })
                 .await?;
             match saved {
                 Ok(name) => {
-                    return redirect_with_flash(
-                        &req,
-                        "/agents",
-                        FlashKind::Success,
-                        format!("Agent “{name}” added."),
-                    );
+                    return redirect_with_flash(&req, "/agents", FlashKind::Success, format!("Agent “{name}” added."));
                 }
                 Err(message) => message,
             }
@@ -366,10 +298,7 @@ async fn create_agent(
         };
         return Ok(respond_with_status(partial, &req, status));
     }
-    let agents = state
-        .db
-        .run(|conn| Ok(db::agents::list(conn, &AgentFilter::default())?))
-        .await?;
+    let agents = state.db.run(|conn| Ok(db::agents::list(conn, &AgentFilter::default())?)).await?;
     let page = AgentsPage {
         ctx,
         query: FilterQuery::default(),
@@ -388,13 +317,7 @@ async fn load_item(state: &AppState, id: i64) -> Result<(AgentListItem, Choices)
         .run(move |conn| {
             let agent = db::agents::find(conn, id)?;
             let connection_name = db::providers::find(conn, agent.provider_connection_id)?.name;
-            Ok((
-                AgentListItem {
-                    agent,
-                    connection_name,
-                },
-                load_choices(conn)?,
-            ))
+            Ok((AgentListItem { agent, connection_name }, load_choices(conn)?))
         })
         .await
 }
@@ -408,14 +331,7 @@ async fn edit_row(
 ) -> Result<HttpResponse, AppError> {
     let (item, choices) = load_item(&state, path.into_inner()).await?;
     let form = AgentForm::from_item(&item);
-    let row = EditRow {
-        ctx,
-        item,
-        connections: choices.connections,
-        numbers: choices.numbers,
-        form,
-        error: None,
-    };
+    let row = EditRow { ctx, item, connections: choices.connections, numbers: choices.numbers, form, error: None };
     Ok(if HxRequest::from_http(&req).wants_fragment() {
         respond(row, &req)
     } else {
@@ -424,17 +340,9 @@ async fn edit_row(
 }
 
 #[get("/{id}/row")]
-async fn show_row(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    path: web::Path<i64>,
-) -> Result<AgentRow, AppError> {
+async fn show_row(state: web::Data<AppState>, ctx: PageCtx, path: web::Path<i64>) -> Result<AgentRow, AppError> {
     let (item, choices) = load_item(&state, path.into_inner()).await?;
-    Ok(AgentRow {
-        ctx,
-        item,
-        numbers: choices.numbers,
-    })
+    Ok(AgentRow { ctx, item, numbers: choices.numbers })
 }
 
 #[post("/{id}")]
@@ -475,18 +383,8 @@ async fn update_agent(
                             }
                             other => other?,
                         };
-                        let summary = format!(
-                            "Edited the voice agent “{}” (was “{}”)",
-                            input.name, before.name
-                        );
-                        audit::record(
-                            conn,
-                            &actor,
-                            "voice_agent.update",
-                            "voice_agent",
-                            Some(id),
-                            &summary,
-                        )?;
+                        let summary = format!("Edited the voice agent “{}” (was “{}”)", input.name, before.name);
+                        audit::record(conn, &actor, "voice_agent.update", "voice_agent", Some(id), &summary)?;
                         Ok::<_, AppError>(Ok(()))
                     })
                 })
@@ -495,35 +393,17 @@ async fn update_agent(
                 Ok(()) => {
                     if HxRequest::from_http(&req).is_htmx {
                         let (item, choices) = load_item(&state, id).await?;
-                        return Ok(respond(
-                            AgentRow {
-                                ctx,
-                                item,
-                                numbers: choices.numbers,
-                            },
-                            &req,
-                        ));
+                        return Ok(respond(AgentRow { ctx, item, numbers: choices.numbers }, &req));
                     }
-                    return redirect_with_flash(
-                        &req,
-                        "/agents",
-                        FlashKind::Success,
-                        "Agent saved.",
-                    );
+                    return redirect_with_flash(&req, "/agents", FlashKind::Success, "Agent saved.");
                 }
                 Err(message) => message,
             }
         }
     };
     let (item, choices) = load_item(&state, id).await?;
-    let row = EditRow {
-        ctx,
-        item,
-        connections: choices.connections,
-        numbers: choices.numbers,
-        form,
-        error: Some(failure),
-    };
+    let row =
+        EditRow { ctx, item, connections: choices.connections, numbers: choices.numbers, form, error: Some(failure) };
     let status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(if HxRequest::from_http(&req).is_htmx {
         respond_with_status(row, &req, status)
@@ -570,24 +450,13 @@ async fn set_active(
         .await?;
     if HxRequest::from_http(&req).is_htmx {
         let (item, choices) = load_item(&state, id).await?;
-        return Ok(respond(
-            AgentRow {
-                ctx,
-                item,
-                numbers: choices.numbers,
-            },
-            &req,
-        ));
+        return Ok(respond(AgentRow { ctx, item, numbers: choices.numbers }, &req));
     }
     redirect_with_flash(
         &req,
         "/agents",
         FlashKind::Success,
-        if active {
-            "Agent activated."
-        } else {
-            "Agent deactivated."
-        },
+        if active { "Agent activated." } else { "Agent deactivated." },
     )
 }
 
@@ -626,12 +495,7 @@ async fn delete_agent(
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        "/agents",
-        FlashKind::Success,
-        format!("Agent “{name}” deleted."),
-    )
+    redirect_with_flash(&req, "/agents", FlashKind::Success, format!("Agent “{name}” deleted."))
 }
 
 /// An agent offered for import, and the name voxdial has for it now.
@@ -663,10 +527,7 @@ async fn candidates(
     let remote = match client.list_agents().await {
         Ok(remote) => remote,
         Err(err) => {
-            return Ok((
-                connection,
-                Err(format!("Could not list the provider's agents: {err}")),
-            ));
+            return Ok((connection, Err(format!("Could not list the provider's agents: {err}"))));
         }
     };
     let ids: Vec<String> = remote.iter().map(|r| r.agent_id.clone()).collect();
@@ -674,19 +535,14 @@ async fn candidates(
         .db
         .run(move |conn| {
             ids.iter()
-                .map(|id| {
-                    Ok(db::agents::find_by_provider_id(conn, connection_id, id)?.map(|a| a.name))
-                })
+                .map(|id| Ok(db::agents::find_by_provider_id(conn, connection_id, id)?.map(|a| a.name)))
                 .collect::<Result<Vec<Option<String>>, AppError>>()
         })
         .await?;
     let candidates = remote
         .into_iter()
         .zip(existing)
-        .map(|(remote, existing_name)| ImportCandidate {
-            remote,
-            existing_name,
-        })
+        .map(|(remote, existing_name)| ImportCandidate { remote, existing_name })
         .collect();
     Ok((connection, Ok(candidates)))
 }
@@ -698,9 +554,7 @@ async fn import_page(
     query: web::Query<ImportQuery>,
 ) -> Result<ImportPage, AppError> {
     let connections = state.db.run(|conn| Ok(db::providers::list(conn)?)).await?;
-    let chosen = query
-        .connection
-        .or_else(|| (connections.len() == 1).then(|| connections[0].id));
+    let chosen = query.connection.or_else(|| (connections.len() == 1).then(|| connections[0].id));
     let (connection, candidates, error) = match chosen {
         Some(id) => match candidates(&state, id).await? {
             (connection, Ok(candidates)) => (Some(connection), candidates, None),
@@ -708,13 +562,7 @@ async fn import_page(
         },
         None => (None, Vec::new(), None),
     };
-    Ok(ImportPage {
-        ctx,
-        connections,
-        connection,
-        candidates,
-        error,
-    })
+    Ok(ImportPage { ctx, connections, connection, candidates, error })
 }
 
 #[post("/import")]
@@ -730,11 +578,7 @@ async fn import_agents(
         .find(|(k, _)| k == "connection")
         .and_then(|(_, v)| v.parse().ok())
         .ok_or_else(|| AppError::validation("Choose the provider connection"))?;
-    let chosen: Vec<String> = fields
-        .into_iter()
-        .filter(|(k, _)| k == "agent_id")
-        .map(|(_, v)| v)
-        .collect();
+    let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "agent_id").map(|(_, v)| v).collect();
     if chosen.is_empty() {
         return redirect_with_flash(
             &req,
@@ -745,11 +589,8 @@ async fn import_agents(
     }
     let (connection, listed) = candidates(&state, connection_id).await?;
     let listed = listed.map_err(AppError::Conflict)?;
-    let selected: Vec<RemoteAgent> = listed
-        .into_iter()
-        .filter(|c| chosen.contains(&c.remote.agent_id))
-        .map(|c| c.remote)
-        .collect();
+    let selected: Vec<RemoteAgent> =
+        listed.into_iter().filter(|c| chosen.contains(&c.remote.agent_id)).map(|c| c.remote).collect();
     let actor = user.actor();
     let (added, renamed) = state
         .db
@@ -766,10 +607,8 @@ async fn import_agents(
                         // Re-importing updates the name and never duplicates.
                         Some(existing) if existing.name != name => {
                             db::agents::rename(conn, existing.id, &name)?;
-                            let summary = format!(
-                                "Renamed the voice agent “{}” to “{name}” from the provider",
-                                existing.name
-                            );
+                            let summary =
+                                format!("Renamed the voice agent “{}” to “{name}” from the provider", existing.name);
                             audit::record(
                                 conn,
                                 &actor,
@@ -789,18 +628,8 @@ async fn import_agents(
                                 default_phone_number_id: None,
                             };
                             let id = db::agents::insert(conn, &fields)?;
-                            let summary = format!(
-                                "Imported the voice agent “{name}” from “{}”",
-                                connection.name
-                            );
-                            audit::record(
-                                conn,
-                                &actor,
-                                "voice_agent.import",
-                                "voice_agent",
-                                Some(id),
-                                &summary,
-                            )?;
+                            let summary = format!("Imported the voice agent “{name}” from “{}”", connection.name);
+                            audit::record(conn, &actor, "voice_agent.import", "voice_agent", Some(id), &summary)?;
                             added += 1;
                         }
                     }

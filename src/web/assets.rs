@@ -30,9 +30,7 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => {
-            return HttpResponse::NotFound()
-                .content_type("text/plain")
-                .body("not found");
+            return HttpResponse::NotFound().content_type("text/plain").body("not found");
         }
     };
     HttpResponse::Ok()

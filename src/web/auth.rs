@@ -17,11 +17,7 @@ use crate::domain::user::{Email, NewPassword, PersonName, Role};
 use crate::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(setup_page)
-        .service(setup)
-        .service(login_page)
-        .service(login)
-        .service(logout);
+    cfg.service(setup_page).service(setup).service(login_page).service(login).service(logout);
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,22 +43,11 @@ async fn has_users(state: &AppState) -> Result<bool, AppError> {
 }
 
 #[get("/setup")]
-async fn setup_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-) -> Result<HttpResponse, AppError> {
+async fn setup_page(req: HttpRequest, state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
     if has_users(&state).await? {
         return Ok(redirect(&req, "/login"));
     }
-    Ok(respond(
-        SetupPage {
-            ctx,
-            form: SetupForm::default(),
-            error: None,
-        },
-        &req,
-    ))
+    Ok(respond(SetupPage { ctx, form: SetupForm::default(), error: None }, &req))
 }
 
 #[post("/setup")]
@@ -76,8 +61,7 @@ async fn setup(
     let parsed = (|| {
         let name = PersonName::parse(&form.name)?;
         let email = Email::parse(&form.email)?;
-        let password =
-            NewPassword::parse(&form.password, &form.password_confirmation, Some(&email))?;
+        let password = NewPassword::parse(&form.password, &form.password_confirmation, Some(&email))?;
         Ok::<_, String>((name, email, password))
     })();
     let (name, email, password) = match parsed {
@@ -85,16 +69,8 @@ async fn setup(
         Err(message) => {
             form.password.clear();
             form.password_confirmation.clear();
-            let page = SetupPage {
-                ctx,
-                form,
-                error: Some(message),
-            };
-            return Ok(respond_with_status(
-                page,
-                &req,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ));
+            let page = SetupPage { ctx, form, error: Some(message) };
+            return Ok(respond_with_status(page, &req, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
@@ -107,35 +83,17 @@ async fn setup(
                     return Ok(None);
                 }
                 let id = db::users::insert(conn, &email, &name, &hash, Role::Admin)?;
-                let summary = format!(
-                    "Created the first admin {} <{}>",
-                    name.as_str(),
-                    email.as_str()
-                );
-                audit::record(
-                    conn,
-                    &Actor::user(id, name.as_str()),
-                    "user.create",
-                    "user",
-                    Some(id),
-                    &summary,
-                )?;
+                let summary = format!("Created the first admin {} <{}>", name.as_str(), email.as_str());
+                audit::record(conn, &Actor::user(id, name.as_str()), "user.create", "user", Some(id), &summary)?;
                 Ok::<_, AppError>(Some(id))
             })
         })
         .await?;
     let Some(user_id) = created else {
-        return Err(AppError::conflict(
-            "voxdial is already set up. Log in with your account.",
-        ));
+        return Err(AppError::conflict("voxdial is already set up. Log in with your account."));
     };
     TypedSession::from_request(&req).log_in(user_id)?;
-    redirect_with_flash(
-        &req,
-        "/",
-        FlashKind::Success,
-        "Welcome to voxdial. Your admin account is ready.",
-    )
+    redirect_with_flash(&req, "/", FlashKind::Success, "Welcome to voxdial. Your admin account is ready.")
 }
 
 #[derive(Template, WebTemplate)]
@@ -165,9 +123,7 @@ struct LoginForm {
 /// Only local paths, so `next` cannot send a user to another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -186,20 +142,8 @@ async fn login_page(
     if TypedSession::from_request(&req).user_id().is_some() {
         return Ok(redirect(&req, &next));
     }
-    let notice = query
-        .logged_out
-        .is_some()
-        .then_some("You have been logged out.");
-    Ok(respond(
-        LoginPage {
-            ctx,
-            email: String::new(),
-            next,
-            error: None,
-            notice,
-        },
-        &req,
-    ))
+    let notice = query.logged_out.is_some().then_some("You have been logged out.");
+    Ok(respond(LoginPage { ctx, email: String::new(), next, error: None, notice }, &req))
 }
 
 #[post("/login")]
@@ -227,62 +171,30 @@ async fn login(
         Ok(user) => user,
         Err(AppError::TooManyRequests(message)) => {
             tracing::warn!(%client_ip, "login throttled");
-            let page = LoginPage {
-                ctx,
-                email,
-                next,
-                error: Some(message),
-                notice: None,
-            };
-            return Ok(respond_with_status(
-                page,
-                &req,
-                StatusCode::TOO_MANY_REQUESTS,
-            ));
+            let page = LoginPage { ctx, email, next, error: Some(message), notice: None };
+            return Ok(respond_with_status(page, &req, StatusCode::TOO_MANY_REQUESTS));
         }
         Err(other) => return Err(other),
     };
 
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok = state
-        .hasher
-        .verify(form.password.clone(), stored_hash)
-        .await?;
+    let password_ok = state.hasher.verify(form.password.clone(), stored_hash).await?;
     let accepted = user.filter(|u| password_ok && !u.disabled);
 
     let (record_email, record_ip) = (email.clone(), client_ip.clone());
     let succeeded = accepted.is_some();
-    state
-        .db
-        .run(move |conn| {
-            Ok(db::login_attempts::record(
-                conn,
-                &record_email,
-                &record_ip,
-                succeeded,
-            )?)
-        })
-        .await?;
+    state.db.run(move |conn| Ok(db::login_attempts::record(conn, &record_email, &record_ip, succeeded)?)).await?;
 
     let Some(user) = accepted else {
         tracing::info!(%client_ip, "login failed");
-        let page = LoginPage {
-            ctx,
-            email,
-            next,
-            error: Some("Email or password is incorrect.".into()),
-            notice: None,
-        };
+        let page = LoginPage { ctx, email, next, error: Some("Email or password is incorrect.".into()), notice: None };
         return Ok(respond_with_status(page, &req, StatusCode::UNAUTHORIZED));
     };
     tracing::info!(user_id = user.id, %client_ip, "login succeeded");
     if password::needs_rehash(&user.password_hash) {
         let hash = state.hasher.hash(form.password).await?;
         let user_id = user.id;
-        state
-            .db
-            .run(move |conn| Ok(db::users::set_password_hash(conn, user_id, &hash)?))
-            .await?;
+        state.db.run(move |conn| Ok(db::users::set_password_hash(conn, user_id, &hash)?)).await?;
     }
     TypedSession::from_request(&req).log_in(user.id)?;
     Ok(redirect(&req, &next))
@@ -301,9 +213,7 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> String {
     {
         return ip.to_owned();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]

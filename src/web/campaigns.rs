@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
 use crate::campaign_setup::{self, Chosen, Effective};
 use crate::db::agents::{AgentFilter, AgentListItem};
-use crate::db::campaigns::{AiAgentsSettings, Campaign, CampaignFields, CampaignListItem};
+use crate::db::campaigns::{AiAgentsSettings, Campaign, CampaignFields};
 use crate::db::phone_numbers::NumberListItem;
 use crate::db::templates::TemplateListItem;
 use crate::db::{self, DbConnection, write_tx};
@@ -30,14 +30,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(ai_agents_tab)
         .service(save_ai_agents)
         .service(resolution_preview)
-        .service(picker_partial);
+        .service(picker_partial)
+        .service(outcomes_tab)
+        .service(save_outcomes);
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "campaigns/list.html")]
 struct ListPage {
     ctx: PageCtx,
-    campaigns: Vec<CampaignListItem>,
+    campaigns: Vec<Campaign>,
     show_archived: bool,
 }
 
@@ -54,15 +56,8 @@ async fn list_page(
     query: web::Query<ListQuery>,
 ) -> Result<ListPage, AppError> {
     let show_archived = query.archived;
-    let campaigns = state
-        .db
-        .run(move |conn| Ok(db::campaigns::list(conn, show_archived)?))
-        .await?;
-    Ok(ListPage {
-        ctx,
-        campaigns,
-        show_archived,
-    })
+    let campaigns = state.db.run(move |conn| Ok(db::campaigns::list(conn, show_archived)?)).await?;
+    Ok(ListPage { ctx, campaigns, show_archived })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,18 +100,9 @@ fn parse_campaign(form: &CampaignForm) -> Result<CampaignInput, String> {
     Ok(CampaignInput {
         name: parse_name(&form.name, "Name")?,
         description: description.to_owned(),
-        status: CampaignStatus::parse(if form.status.is_empty() {
-            "draft"
-        } else {
-            &form.status
-        })?,
+        status: CampaignStatus::parse(if form.status.is_empty() { "draft" } else { &form.status })?,
         timezone: parse_timezone(&form.timezone)?.name().to_owned(),
-        region: Region::parse(if form.default_region.trim().is_empty() {
-            "US"
-        } else {
-            &form.default_region
-        })?
-        .code(),
+        region: Region::parse(if form.default_region.trim().is_empty() { "US" } else { &form.default_region })?.code(),
     })
 }
 
@@ -138,13 +124,7 @@ async fn new_page(ctx: PageCtx) -> NewPage {
         default_region: "US".into(),
         ..CampaignForm::default()
     };
-    NewPage {
-        ctx,
-        form,
-        error: None,
-        timezones: timezone_names().collect(),
-        statuses: CampaignStatus::ALL,
-    }
+    NewPage { ctx, form, error: None, timezones: timezone_names().collect(), statuses: CampaignStatus::ALL }
 }
 
 #[post("")]
@@ -173,10 +153,7 @@ async fn create(
                         };
                         let id = match db::campaigns::insert(conn, &fields) {
                             Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!(
-                                    "A campaign named “{}” already exists",
-                                    input.name
-                                )));
+                                return Ok(Err(format!("A campaign named “{}” already exists", input.name)));
                             }
                             other => other?,
                         };
@@ -212,11 +189,7 @@ async fn create(
         timezones: timezone_names().collect(),
         statuses: CampaignStatus::ALL,
     };
-    Ok(respond_with_status(
-        page,
-        &req,
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-    ))
+    Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 /// The campaign header and tabs every campaign page shows.
@@ -244,11 +217,7 @@ struct OverviewPage {
 }
 
 #[get("/{id}")]
-async fn overview(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    path: web::Path<i64>,
-) -> Result<OverviewPage, AppError> {
+async fn overview(state: web::Data<AppState>, ctx: PageCtx, path: web::Path<i64>) -> Result<OverviewPage, AppError> {
     let id = path.into_inner();
     let (campaign, chosen) = state
         .db
@@ -261,10 +230,7 @@ async fn overview(
     let form = CampaignForm::from_campaign(&campaign);
     Ok(OverviewPage {
         ctx,
-        header: CampaignHeader {
-            campaign,
-            tab: "overview",
-        },
+        header: CampaignHeader { campaign, tab: "overview" },
         form,
         error: None,
         timezones: timezone_names().collect(),
@@ -302,29 +268,15 @@ async fn update(
                         };
                         match db::campaigns::update(conn, id, &fields) {
                             Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!(
-                                    "A campaign named “{}” already exists",
-                                    input.name
-                                )));
+                                return Ok(Err(format!("A campaign named “{}” already exists", input.name)));
                             }
                             other => other?,
                         };
                         let mut summary = format!("Edited the campaign “{}”", input.name);
                         if before.status != input.status.as_str() {
-                            summary.push_str(&format!(
-                                " (status {} → {})",
-                                before.status,
-                                input.status.as_str()
-                            ));
+                            summary.push_str(&format!(" (status {} → {})", before.status, input.status.as_str()));
                         }
-                        audit::record(
-                            conn,
-                            &actor,
-                            "campaign.update",
-                            "campaign",
-                            Some(id),
-                            &summary,
-                        )?;
+                        audit::record(conn, &actor, "campaign.update", "campaign", Some(id), &summary)?;
                         Ok::<_, AppError>(Ok(()))
                     })
                 })
@@ -352,21 +304,14 @@ async fn update(
         .await?;
     let page = OverviewPage {
         ctx,
-        header: CampaignHeader {
-            campaign,
-            tab: "overview",
-        },
+        header: CampaignHeader { campaign, tab: "overview" },
         form,
         error: Some(failure),
         timezones: timezone_names().collect(),
         statuses: CampaignStatus::ALL,
         summary: chosen,
     };
-    Ok(respond_with_status(
-        page,
-        &req,
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-    ))
+    Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 /// The AI Agents form as posted (ids as strings; empty means none).
@@ -387,10 +332,7 @@ impl AiAgentsForm {
         let id = |value: &str, what: &str| -> Result<Option<i64>, AppError> {
             match value.trim() {
                 "" => Ok(None),
-                v => v
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| AppError::validation(format!("Choose the {what} from the list"))),
+                v => v.parse().map(Some).map_err(|_| AppError::validation(format!("Choose the {what} from the list"))),
             }
         };
         Ok(AiAgentsSettings {
@@ -433,19 +375,9 @@ fn load_catalog(conn: &mut DbConnection) -> Result<Catalog, AppError> {
     })
 }
 
-const PICKER_FIELDS: [&str; 4] = [
-    "production_agent_id",
-    "test_agent_id",
-    "prompt_template_id",
-    "phone_number_id",
-];
+const PICKER_FIELDS: [&str; 4] = ["production_agent_id", "test_agent_id", "prompt_template_id", "phone_number_id"];
 
-fn build_picker(
-    catalog: &Catalog,
-    field: &str,
-    selected: Option<i64>,
-    query: &str,
-) -> Option<Picker> {
+fn build_picker(catalog: &Catalog, field: &str, selected: Option<i64>, query: &str) -> Option<Picker> {
     let q = query.trim().to_lowercase();
     let agent_options = || {
         catalog
@@ -455,21 +387,13 @@ fn build_picker(
             .map(|a| PickerOption {
                 id: a.agent.id,
                 label: a.agent.name.clone(),
-                detail: format!(
-                    "{}{}",
-                    a.connection_name,
-                    if a.agent.active { "" } else { " · inactive" }
-                ),
+                detail: format!("{}{}", a.connection_name, if a.agent.active { "" } else { " · inactive" }),
             })
             .collect::<Vec<_>>()
     };
     let (label, none_label, options) = match field {
         "production_agent_id" => ("Production agent", "No agent", agent_options()),
-        "test_agent_id" => (
-            "Test agent",
-            "None: test leads get the production agent",
-            agent_options(),
-        ),
+        "test_agent_id" => ("Test agent", "None: test leads get the production agent", agent_options()),
         "prompt_template_id" => (
             "Prompt template",
             "None: the agent's own prompt",
@@ -508,14 +432,7 @@ fn build_picker(
                 || o.detail.to_lowercase().contains(&q)
         })
         .collect();
-    Some(Picker {
-        field,
-        label,
-        none_label,
-        options,
-        selected,
-        query: query.to_owned(),
-    })
+    Some(Picker { field, label, none_label, options, selected, query: query.to_owned() })
 }
 
 fn pickers(catalog: &Catalog, settings: &AiAgentsSettings) -> Vec<Picker> {
@@ -565,21 +482,13 @@ fn resolution_panel(
     let chosen = match campaign_setup::load_chosen(conn, settings) {
         Ok(chosen) => chosen,
         Err(AppError::Validation(message)) => {
-            return Ok(ResolutionPanel {
-                effective: None,
-                problems: vec![message],
-                unsaved,
-            });
+            return Ok(ResolutionPanel { effective: None, problems: vec![message], unsaved });
         }
         Err(e) => return Err(e),
     };
     let effective = campaign_setup::effective(conn, settings, &chosen)?;
     let problems = campaign_setup::local_problems(conn, campaign, settings, &chosen)?;
-    Ok(ResolutionPanel {
-        effective: Some(effective),
-        problems,
-        unsaved,
-    })
+    Ok(ResolutionPanel { effective: Some(effective), problems, unsaved })
 }
 
 fn ai_agents_page(
@@ -594,10 +503,7 @@ fn ai_agents_page(
     let resolution = resolution_panel(conn, &campaign, &settings, unsaved)?;
     Ok(AiAgentsPage {
         ctx,
-        header: CampaignHeader {
-            campaign,
-            tab: "ai-agents",
-        },
+        header: CampaignHeader { campaign, tab: "ai-agents" },
         pickers: pickers(&catalog, &settings),
         resolution,
         problems,
@@ -654,12 +560,8 @@ async fn picker_partial(
         .run(move |conn| {
             let campaign = db::campaigns::find(conn, id)?;
             let catalog = load_catalog(conn)?;
-            let picker =
-                build_picker(&catalog, &field, selected, &search).ok_or(AppError::NotFound)?;
-            Ok(PickerPartial {
-                campaign_id: campaign.id,
-                picker,
-            })
+            let picker = build_picker(&catalog, &field, selected, &search).ok_or(AppError::NotFound)?;
+            Ok(PickerPartial { campaign_id: campaign.id, picker })
         })
         .await
 }
@@ -689,15 +591,8 @@ async fn save_ai_agents(
         problems = campaign_setup::provider_problems(&state, &chosen).await?;
     }
     if !problems.is_empty() {
-        let page = state
-            .db
-            .run(move |conn| ai_agents_page(conn, ctx, campaign, settings, problems, true))
-            .await?;
-        return Ok(respond_with_status(
-            page,
-            &req,
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+        let page = state.db.run(move |conn| ai_agents_page(conn, ctx, campaign, settings, problems, true)).await?;
+        return Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY));
     }
     let actor = user.actor();
     state
@@ -714,27 +609,97 @@ async fn save_ai_agents(
                     name(&chosen.production),
                     name(&chosen.test),
                     chosen.template_name.as_deref().unwrap_or("none"),
-                    chosen
-                        .number
-                        .as_ref()
-                        .map_or("none".to_owned(), |n| n.e164.clone()),
+                    chosen.number.as_ref().map_or("none".to_owned(), |n| n.e164.clone()),
                 );
-                audit::record(
-                    conn,
-                    &actor,
-                    "campaign.ai_agents",
-                    "campaign",
-                    Some(id),
-                    &summary,
-                )?;
+                audit::record(conn, &actor, "campaign.ai_agents", "campaign", Some(id), &summary)?;
                 Ok::<_, AppError>(())
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        &format!("/campaigns/{id}/ai-agents"),
-        FlashKind::Success,
-        "AI agents saved.",
-    )
+    redirect_with_flash(&req, &format!("/campaigns/{id}/ai-agents"), FlashKind::Success, "AI agents saved.")
+}
+
+/// One row of the outcome → status table.
+pub struct OutcomeRow {
+    pub outcome: crate::domain::outcome::Outcome,
+    pub status: Option<crate::domain::lead::LeadStatus>,
+    pub is_default: bool,
+}
+
+impl OutcomeRow {
+    pub fn is(&self, status: &crate::domain::lead::LeadStatus) -> bool {
+        self.status == Some(*status)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "campaigns/outcomes.html")]
+struct OutcomesPage {
+    ctx: PageCtx,
+    header: CampaignHeader,
+    rows: Vec<OutcomeRow>,
+    statuses: [crate::domain::lead::LeadStatus; 8],
+}
+
+fn outcome_rows(campaign: &Campaign) -> Vec<OutcomeRow> {
+    use crate::domain::outcome::{Outcome, StatusMap};
+    let map = StatusMap::from_json(campaign.outcome_status_map.as_deref());
+    Outcome::ALL
+        .into_iter()
+        .map(|outcome| OutcomeRow { outcome, status: map.status_for(outcome), is_default: map.is_default(outcome) })
+        .collect()
+}
+
+#[get("/{id}/outcomes")]
+async fn outcomes_tab(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<i64>,
+) -> Result<OutcomesPage, AppError> {
+    let id = path.into_inner();
+    let campaign = state.db.run(move |conn| Ok(db::campaigns::find(conn, id)?)).await?;
+    let rows = outcome_rows(&campaign);
+    Ok(OutcomesPage {
+        ctx,
+        header: CampaignHeader { campaign, tab: "outcomes" },
+        rows,
+        statuses: crate::domain::lead::LeadStatus::ALL,
+    })
+}
+
+#[post("/{id}/outcomes")]
+async fn save_outcomes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i64>,
+    form: web::Form<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::lead::LeadStatus;
+    use crate::domain::outcome::{Outcome, StatusMap};
+    let id = path.into_inner();
+    let mut map = StatusMap::default();
+    // Outcomes the form leaves out keep their default.
+    for outcome in Outcome::ALL {
+        let status = match form.get(outcome.as_str()).map(String::as_str) {
+            None => continue,
+            Some("keep") => None,
+            Some(value) => Some(LeadStatus::parse(value).map_err(AppError::Validation)?),
+        };
+        map.set(outcome, status);
+    }
+    let actor = user.actor();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let campaign = db::campaigns::find(conn, id)?;
+                db::campaigns::set_outcome_status_map(conn, id, &map.to_json())?;
+                let summary = format!("Changed the outcome → lead status map of “{}”", campaign.name);
+                audit::record(conn, &actor, "campaign.outcomes", "campaign", Some(id), &summary)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    redirect_with_flash(&req, &format!("/campaigns/{id}/outcomes"), FlashKind::Success, "Outcome rules saved.")
 }

@@ -24,13 +24,7 @@ struct DashboardPage {
 #[get("/")]
 async fn dashboard(state: web::Data<AppState>, ctx: PageCtx) -> Result<impl Responder, AppError> {
     // "Today" is the UTC day until a workspace timezone exists.
-    let since = Utc::now()
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists");
-    let summary = state
-        .db
-        .run(move |conn| Ok(db::dashboard::summary(conn, since)?))
-        .await?;
+    let since = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists");
+    let summary = state.db.run(move |conn| Ok(db::dashboard::summary(conn, since)?)).await?;
     Ok(DashboardPage { ctx, summary })
 }

@@ -46,19 +46,12 @@ pub async fn render_errors(
     let origin = Origin {
         path: req.path().to_owned(),
         // Only a page the user was reading is worth returning to after login.
-        login_return: (req.method() == Method::GET && req.path() != "/").then(|| {
-            req.uri()
-                .path_and_query()
-                .map_or("/", |pq| pq.as_str())
-                .to_owned()
-        }),
+        login_return: (req.method() == Method::GET && req.path() != "/")
+            .then(|| req.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned()),
         hx: HxRequest::from_http(req.request()),
     };
     if is_machine_path(&origin.path) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     match next.call(req).await {
         Ok(res) => {
@@ -107,13 +100,9 @@ fn to_page(origin: &Origin, page: &str) -> HttpResponse {
         _ => page.to_owned(),
     };
     if origin.hx.is_htmx {
-        HttpResponse::Ok()
-            .insert_header(("HX-Redirect", location))
-            .finish()
+        HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish()
     } else {
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, location))
-            .finish()
+        HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
     }
 }
 
@@ -121,25 +110,16 @@ fn present(status: StatusCode, title: &str, message: &str, hx: HxRequest) -> Htt
     let mut builder = HttpResponse::build(status);
     builder.content_type("text/html; charset=utf-8");
     let body = if hx.is_htmx {
-        builder
-            .insert_header(("HX-Retarget", "#messages"))
-            .insert_header(("HX-Reswap", "innerHTML"));
+        builder.insert_header(("HX-Retarget", "#messages")).insert_header(("HX-Reswap", "innerHTML"));
         Toast { message }.render()
     } else {
-        ErrorPage {
-            title,
-            message,
-            status: status.as_u16(),
-        }
-        .render()
+        ErrorPage { title, message, status: status.as_u16() }.render()
     };
     match body {
         Ok(html) => builder.body(html),
         Err(err) => {
             tracing::error!(error = %err, "rendering the error page failed");
-            builder
-                .content_type("text/plain; charset=utf-8")
-                .body(message.to_owned())
+            builder.content_type("text/plain; charset=utf-8").body(message.to_owned())
         }
     }
 }
@@ -153,17 +133,12 @@ fn describe_status(status: StatusCode) -> (String, String) {
         s if s.is_server_error() => "Something went wrong on our side.",
         _ => "The request could not be completed.",
     };
-    (
-        status.canonical_reason().unwrap_or("Error").to_owned(),
-        message.to_owned(),
-    )
+    (status.canonical_reason().unwrap_or("Error").to_owned(), message.to_owned())
 }
 
 /// Percent-encodes a value for a query string.
 pub fn urlencode(value: &str) -> String {
-    serde_urlencoded::to_string([("", value)])
-        .map(|s| s[1..].to_owned())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("", value)]).map(|s| s[1..].to_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]

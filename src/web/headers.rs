@@ -16,9 +16,8 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let hsts = req
-        .app_data::<actix_web::web::Data<crate::app::AppState>>()
-        .is_some_and(|s| s.settings.cookies_secure());
+    let hsts =
+        req.app_data::<actix_web::web::Data<crate::app::AppState>>().is_some_and(|s| s.settings.cookies_secure());
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     match next.call(req).await {
         Ok(mut res) => {
@@ -40,16 +39,10 @@ fn add_headers(headers: &mut HeaderMap, hsts: bool, request_id: Option<String>) 
         ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
-        (
-            "permissions-policy",
-            "camera=(), microphone=(), geolocation=()",
-        ),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
     ];
     for (name, value) in fixed {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     if hsts {
         headers.insert(
@@ -57,10 +50,7 @@ fn add_headers(headers: &mut HeaderMap, hsts: bool, request_id: Option<String>) 
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    headers.append(
-        HeaderName::from_static("vary"),
-        HeaderValue::from_static("HX-Request"),
-    );
+    headers.append(HeaderName::from_static("vary"), HeaderValue::from_static("HX-Request"));
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         headers.insert(HeaderName::from_static("x-request-id"), id);
     }

@@ -12,11 +12,7 @@ pub struct HxRequest {
 
 impl HxRequest {
     pub fn from_http(req: &HttpRequest) -> HxRequest {
-        let flag = |name: &str| {
-            req.headers()
-                .get(name)
-                .is_some_and(|v| v.as_bytes() == b"true")
-        };
+        let flag = |name: &str| req.headers().get(name).is_some_and(|v| v.as_bytes() == b"true");
         HxRequest {
             is_htmx: flag("hx-request"),
             boosted: flag("hx-boosted"),

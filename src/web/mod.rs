@@ -6,15 +6,20 @@ pub mod assets;
 pub mod auth;
 pub mod campaigns;
 pub mod dashboard;
+pub mod dnc;
 pub mod errors;
 pub mod headers;
 pub mod health;
 pub mod htmx;
+pub mod imports;
+pub mod interactions;
+pub mod leads;
 pub mod phone_numbers;
 pub mod profile;
 pub mod prompts;
 pub mod settings;
 pub mod team;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -30,29 +35,26 @@ use crate::error::AppError;
 /// The caller wraps this in the session middleware.
 pub fn ui_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("")
-            .wrap(from_fn(verify_csrf))
-            .configure(auth::routes)
-            .service(
-                web::scope("")
-                    .wrap(from_fn(require_login))
-                    .configure(dashboard::routes)
-                    .configure(profile::routes)
-                    .service(web::scope("/agents").configure(agents::routes))
-                    .service(web::scope("/campaigns").configure(campaigns::routes))
-                    .service(web::scope("/phone-numbers").configure(phone_numbers::routes))
-                    .service(web::scope("/templates").configure(prompts::routes))
-                    .service(
-                        web::scope("/team")
-                            .wrap(from_fn(require_admin))
-                            .configure(team::routes),
-                    )
-                    .service(
-                        web::scope("/settings")
-                            .wrap(from_fn(require_admin))
-                            .configure(settings::routes),
-                    ),
-            ),
+        web::scope("").wrap(from_fn(verify_csrf)).configure(auth::routes).service(
+            web::scope("")
+                .wrap(from_fn(require_login))
+                .configure(dashboard::routes)
+                .configure(profile::routes)
+                .service(web::scope("/agents").configure(agents::routes))
+                .configure(leads::routes)
+                .configure(interactions::routes)
+                .configure(dnc::routes)
+                .service(
+                    web::scope("/campaigns")
+                        .configure(leads::campaign_routes)
+                        .configure(imports::routes)
+                        .configure(campaigns::routes),
+                )
+                .service(web::scope("/phone-numbers").configure(phone_numbers::routes))
+                .service(web::scope("/templates").configure(prompts::routes))
+                .service(web::scope("/team").wrap(from_fn(require_admin)).configure(team::routes))
+                .service(web::scope("/settings").wrap(from_fn(require_admin)).configure(settings::routes)),
+        ),
     );
 }
 
@@ -77,11 +79,7 @@ impl PageCtx {
 
     /// `aria-current` value for a navigation link.
     pub fn current(&self, prefix: &str) -> &'static str {
-        let active = if prefix == "/" {
-            self.path == "/"
-        } else {
-            self.path.starts_with(prefix)
-        };
+        let active = if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) };
         if active { "page" } else { "false" }
     }
 
@@ -112,13 +110,9 @@ impl FromRequest for PageCtx {
 /// 303 that htmx would follow and swap.
 pub fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
     if htmx::HxRequest::from_http(req).is_htmx {
-        HttpResponse::Ok()
-            .insert_header(("HX-Redirect", location))
-            .finish()
+        HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish()
     } else {
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, location))
-            .finish()
+        HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
     }
 }
 

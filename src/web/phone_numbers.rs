@@ -59,30 +59,15 @@ struct NumberForm {
     telephony: String,
 }
 
-async fn load_page_data(
-    state: &AppState,
-) -> Result<(Vec<NumberListItem>, Vec<ProviderConnection>), AppError> {
-    state
-        .db
-        .run(|conn| Ok((db::phone_numbers::list(conn)?, db::providers::list(conn)?)))
-        .await
+async fn load_page_data(state: &AppState) -> Result<(Vec<NumberListItem>, Vec<ProviderConnection>), AppError> {
+    state.db.run(|conn| Ok((db::phone_numbers::list(conn)?, db::providers::list(conn)?))).await
 }
 
 #[get("")]
 async fn numbers_page(state: web::Data<AppState>, ctx: PageCtx) -> Result<NumbersPage, AppError> {
     let (numbers, connections) = load_page_data(&state).await?;
-    let form = NumberForm {
-        telephony: "twilio".into(),
-        region: "US".into(),
-        ..NumberForm::default()
-    };
-    Ok(NumbersPage {
-        ctx,
-        numbers,
-        connections,
-        form,
-        error: None,
-    })
+    let form = NumberForm { telephony: "twilio".into(), region: "US".into(), ..NumberForm::default() };
+    Ok(NumbersPage { ctx, numbers, connections, form, error: None })
 }
 
 struct NumberInput {
@@ -94,26 +79,18 @@ struct NumberInput {
 }
 
 fn parse_number(form: &NumberForm) -> Result<NumberInput, String> {
-    let provider_connection_id = form
-        .provider_connection_id
-        .parse()
-        .map_err(|_| "Choose the provider connection".to_owned())?;
+    let provider_connection_id =
+        form.provider_connection_id.parse().map_err(|_| "Choose the provider connection".to_owned())?;
     let region = match form.region.trim() {
         "" => None,
         code => Some(Region::parse(code)?),
     };
     let e164 = E164::parse(&form.e164, region.as_ref())?;
     let label = form.label.trim();
-    let label = if label.is_empty() {
-        e164.to_string()
-    } else {
-        parse_name(label, "Label")?
-    };
+    let label = if label.is_empty() { e164.to_string() } else { parse_name(label, "Label")? };
     let provider_phone_number_id = form.provider_phone_number_id.trim();
     if provider_phone_number_id.is_empty() {
-        return Err(
-            "The provider's phone number id is required (ElevenLabs: phone_number_id)".into(),
-        );
+        return Err("The provider's phone number id is required (ElevenLabs: phone_number_id)".into());
     }
     Ok(NumberInput {
         provider_connection_id,
@@ -142,13 +119,12 @@ async fn create_number(
                 .run(move |conn| {
                     write_tx(conn, |conn| {
                         // A missing connection is a bad choice, not a missing page.
-                        let connection =
-                            match db::providers::find(conn, input.provider_connection_id) {
-                                Err(diesel::result::Error::NotFound) => {
-                                    return Ok(Err("Choose the provider connection".to_owned()));
-                                }
-                                other => other?,
-                            };
+                        let connection = match db::providers::find(conn, input.provider_connection_id) {
+                            Err(diesel::result::Error::NotFound) => {
+                                return Ok(Err("Choose the provider connection".to_owned()));
+                            }
+                            other => other?,
+                        };
                         let new = NewPhoneNumber {
                             provider_connection_id: connection.id,
                             e164: input.e164.as_str(),
@@ -166,14 +142,7 @@ async fn create_number(
                             other => other?,
                         };
                         let summary = format!("Added the number {} ({})", input.e164, input.label);
-                        audit::record(
-                            conn,
-                            &actor,
-                            "phone_number.create",
-                            "phone_number",
-                            Some(id),
-                            &summary,
-                        )?;
+                        audit::record(conn, &actor, "phone_number.create", "phone_number", Some(id), &summary)?;
                         Ok::<_, AppError>(Ok(id))
                     })
                 })
@@ -193,18 +162,8 @@ async fn create_number(
         Err(message) => message,
     };
     let (numbers, connections) = load_page_data(&state).await?;
-    let page = NumbersPage {
-        ctx,
-        numbers,
-        connections,
-        form,
-        error: Some(failure),
-    };
-    Ok(respond_with_status(
-        page,
-        &req,
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-    ))
+    let page = NumbersPage { ctx, numbers, connections, form, error: Some(failure) };
+    Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 /// A number offered for import, and whether voxdial already has it.
@@ -215,9 +174,7 @@ pub struct ImportCandidate {
 
 impl ImportCandidate {
     pub fn telephony_label(&self) -> &'static str {
-        self.remote
-            .telephony
-            .map_or("not callable from voxdial", Telephony::label)
+        self.remote.telephony.map_or("not callable from voxdial", Telephony::label)
     }
 }
 
@@ -245,10 +202,7 @@ async fn candidates(
     let remote = match client.list_phone_numbers().await {
         Ok(remote) => remote,
         Err(err) => {
-            return Ok((
-                connection,
-                Err(format!("Could not list the provider's numbers: {err}")),
-            ));
+            return Ok((connection, Err(format!("Could not list the provider's numbers: {err}"))));
         }
     };
     let ids: Vec<String> = remote.iter().map(|r| r.phone_number_id.clone()).collect();
@@ -256,19 +210,14 @@ async fn candidates(
         .db
         .run(move |conn| {
             ids.iter()
-                .map(|id| {
-                    Ok(db::phone_numbers::find_by_provider_id(conn, connection_id, id)?.is_some())
-                })
+                .map(|id| Ok(db::phone_numbers::find_by_provider_id(conn, connection_id, id)?.is_some()))
                 .collect::<Result<Vec<bool>, AppError>>()
         })
         .await?;
     let candidates = remote
         .into_iter()
         .zip(existing)
-        .map(|(remote, already_imported)| ImportCandidate {
-            remote,
-            already_imported,
-        })
+        .map(|(remote, already_imported)| ImportCandidate { remote, already_imported })
         .collect();
     Ok((connection, Ok(candidates)))
 }
@@ -280,9 +229,7 @@ async fn import_page(
     query: web::Query<ImportQuery>,
 ) -> Result<ImportPage, AppError> {
     let connections = state.db.run(|conn| Ok(db::providers::list(conn)?)).await?;
-    let chosen = query
-        .connection
-        .or_else(|| (connections.len() == 1).then(|| connections[0].id));
+    let chosen = query.connection.or_else(|| (connections.len() == 1).then(|| connections[0].id));
     let (connection, candidates, error) = match chosen {
         Some(id) => {
             let (connection, listed) = candidates(&state, id).await?;
@@ -293,13 +240,7 @@ async fn import_page(
         }
         None => (None, Vec::new(), None),
     };
-    Ok(ImportPage {
-        ctx,
-        connections,
-        connection,
-        candidates,
-        error,
-    })
+    Ok(ImportPage { ctx, connections, connection, candidates, error })
 }
 
 #[post("/import")]
@@ -315,11 +256,7 @@ async fn import_numbers(
         .find(|(k, _)| k == "connection")
         .and_then(|(_, v)| v.parse().ok())
         .ok_or_else(|| AppError::validation("Choose the provider connection"))?;
-    let chosen: Vec<String> = fields
-        .into_iter()
-        .filter(|(k, _)| k == "phone_number_id")
-        .map(|(_, v)| v)
-        .collect();
+    let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "phone_number_id").map(|(_, v)| v).collect();
     if chosen.is_empty() {
         return redirect_with_flash(
             &req,
@@ -343,17 +280,13 @@ async fn import_numbers(
             write_tx(conn, |conn| {
                 let (mut imported, mut skipped) = (Vec::new(), Vec::new());
                 for remote in &to_import {
-                    let (Some(telephony), Ok(e164)) =
-                        (remote.telephony, E164::parse(&remote.phone_number, None))
+                    let (Some(telephony), Ok(e164)) = (remote.telephony, E164::parse(&remote.phone_number, None))
                     else {
                         skipped.push(remote.phone_number.clone());
                         continue;
                     };
-                    let label = if remote.label.trim().is_empty() {
-                        e164.to_string()
-                    } else {
-                        remote.label.trim().to_owned()
-                    };
+                    let label =
+                        if remote.label.trim().is_empty() { e164.to_string() } else { remote.label.trim().to_owned() };
                     let new = NewPhoneNumber {
                         provider_connection_id: connection.id,
                         e164: e164.as_str(),
@@ -362,18 +295,8 @@ async fn import_numbers(
                         telephony: telephony.as_str(),
                     };
                     let id = db::phone_numbers::insert(conn, &new)?;
-                    let summary = format!(
-                        "Imported the number {e164} ({label}) from “{}”",
-                        connection.name
-                    );
-                    audit::record(
-                        conn,
-                        &actor,
-                        "phone_number.import",
-                        "phone_number",
-                        Some(id),
-                        &summary,
-                    )?;
+                    let summary = format!("Imported the number {e164} ({label}) from “{}”", connection.name);
+                    audit::record(conn, &actor, "phone_number.import", "phone_number", Some(id), &summary)?;
                     imported.push(e164.to_string());
                 }
                 Ok::<_, AppError>((imported, skipped))
@@ -416,18 +339,8 @@ async fn set_label(
             write_tx(conn, |conn| {
                 let number = db::phone_numbers::find(conn, id)?;
                 db::phone_numbers::set_label(conn, id, &label)?;
-                let summary = format!(
-                    "Relabelled {} from “{}” to “{label}”",
-                    number.e164, number.label
-                );
-                audit::record(
-                    conn,
-                    &actor,
-                    "phone_number.update",
-                    "phone_number",
-                    Some(id),
-                    &summary,
-                )?;
+                let summary = format!("Relabelled {} from “{}” to “{label}”", number.e164, number.label);
+                audit::record(conn, &actor, "phone_number.update", "phone_number", Some(id), &summary)?;
                 let connection = db::providers::find(conn, number.provider_connection_id)?;
                 Ok::<_, AppError>(NumberListItem {
                     number: PhoneNumber { label, ..number },
@@ -439,12 +352,7 @@ async fn set_label(
     if HxRequest::from_http(&req).is_htmx {
         return Ok(respond(NumberRow { ctx, item }, &req));
     }
-    redirect_with_flash(
-        &req,
-        "/phone-numbers",
-        FlashKind::Success,
-        format!("{} relabelled.", item.number.e164),
-    )
+    redirect_with_flash(&req, "/phone-numbers", FlashKind::Success, format!("{} relabelled.", item.number.e164))
 }
 
 #[post("/{id}/delete")]
@@ -489,10 +397,5 @@ async fn delete_number(
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        "/phone-numbers",
-        FlashKind::Success,
-        format!("Number {e164} deleted."),
-    )
+    redirect_with_flash(&req, "/phone-numbers", FlashKind::Success, format!("Number {e164} deleted."))
 }

@@ -46,14 +46,8 @@ async fn change_password(
     form: web::Form<ChangePasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user.id;
-    let stored = state
-        .db
-        .run(move |conn| Ok(db::users::find(conn, user_id)?.password_hash))
-        .await?;
-    let current_ok = state
-        .hasher
-        .verify(form.current_password.clone(), Some(stored))
-        .await?;
+    let stored = state.db.run(move |conn| Ok(db::users::find(conn, user_id)?.password_hash)).await?;
+    let current_ok = state.hasher.verify(form.current_password.clone(), Some(stored)).await?;
     let email = Email::parse(&user.email).ok();
     let checked = if current_ok {
         NewPassword::parse(&form.password, &form.password_confirmation, email.as_ref())
@@ -63,15 +57,8 @@ async fn change_password(
     let password = match checked {
         Ok(password) => password,
         Err(message) => {
-            let page = ProfilePage {
-                ctx,
-                error: Some(message),
-            };
-            return Ok(respond_with_status(
-                page,
-                &req,
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            ));
+            let page = ProfilePage { ctx, error: Some(message) };
+            return Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
@@ -83,23 +70,11 @@ async fn change_password(
                 db::users::set_password_hash(conn, user_id, &hash)?;
                 // Every other session ends; this one continues under a new key below.
                 db::sessions::delete_for_user(conn, user_id)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "user.password_change",
-                    "user",
-                    Some(user_id),
-                    "Changed their password",
-                )?;
+                audit::record(conn, &actor, "user.password_change", "user", Some(user_id), "Changed their password")?;
                 Ok::<_, AppError>(())
             })
         })
         .await?;
     TypedSession::from_request(&req).renew();
-    redirect_with_flash(
-        &req,
-        "/profile",
-        FlashKind::Success,
-        "Password changed. Your other sessions were logged out.",
-    )
+    redirect_with_flash(&req, "/profile", FlashKind::Success, "Password changed. Your other sessions were logged out.")
 }

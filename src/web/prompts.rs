@@ -60,10 +60,7 @@ struct TemplateForm {
 
 impl TemplateForm {
     fn source(&self) -> PromptSource<'_> {
-        PromptSource {
-            system_prompt: &self.system_prompt,
-            first_message: Some(self.first_message.as_str()),
-        }
+        PromptSource { system_prompt: &self.system_prompt, first_message: Some(self.first_message.as_str()) }
     }
 
     fn contact_type(&self) -> ContactType {
@@ -107,28 +104,16 @@ struct EditorPage {
 const PREVIEW_LEADS: i64 = 25;
 
 fn render_preview(conn: &mut DbConnection, form: &TemplateForm) -> Result<Preview, AppError> {
-    let ctx = match preview_context(
-        conn,
-        PreviewLead::parse(&form.preview_lead),
-        form.contact_type(),
-    ) {
+    let ctx = match preview_context(conn, PreviewLead::parse(&form.preview_lead), form.contact_type()) {
         Ok(ctx) => ctx,
         Err(AppError::NotFound) => {
-            return Err(AppError::validation(
-                "The chosen preview lead no longer exists",
-            ));
+            return Err(AppError::validation("The chosen preview lead no longer exists"));
         }
         Err(e) => return Err(e),
     };
     Ok(match prompt::render(form.source(), &ctx) {
-        Ok(rendered) => Preview {
-            rendered: Some(rendered),
-            error: None,
-        },
-        Err(error) => Preview {
-            rendered: None,
-            error: Some(error),
-        },
+        Ok(rendered) => Preview { rendered: Some(rendered), error: None },
+        Err(error) => Preview { rendered: None, error: Some(error) },
     })
 }
 
@@ -142,11 +127,7 @@ struct EditorData {
     preview: Preview,
 }
 
-fn editor_data(
-    conn: &mut DbConnection,
-    template_id: Option<i64>,
-    form: &TemplateForm,
-) -> Result<EditorData, AppError> {
+fn editor_data(conn: &mut DbConnection, template_id: Option<i64>, form: &TemplateForm) -> Result<EditorData, AppError> {
     let (template, current_version, versions, used_by) = match template_id {
         Some(id) => (
             Some(db::templates::find(conn, id)?),
@@ -166,12 +147,7 @@ fn editor_data(
     })
 }
 
-fn editor_page_from(
-    ctx: PageCtx,
-    data: EditorData,
-    form: TemplateForm,
-    error: Option<String>,
-) -> EditorPage {
+fn editor_page_from(ctx: PageCtx, data: EditorData, form: TemplateForm, error: Option<String>) -> EditorPage {
     EditorPage {
         ctx,
         template: data.template,
@@ -197,24 +173,16 @@ The lead works at {{ lead.company or 'an unknown company' }}. It is {{ now }} fo
 async fn new_page(state: web::Data<AppState>, ctx: PageCtx) -> Result<EditorPage, AppError> {
     let form = TemplateForm {
         system_prompt: STARTER_PROMPT.into(),
-        first_message:
-            "Hi {{ lead.first_name }}, this is {{ agent.name }} from {{ campaign.name }}.".into(),
+        first_message: "Hi {{ lead.first_name }}, this is {{ agent.name }} from {{ campaign.name }}.".into(),
         contact_type: ContactType::First.as_str().into(),
         ..TemplateForm::default()
     };
-    let (data, form) = state
-        .db
-        .run(move |conn| Ok((editor_data(conn, None, &form)?, form)))
-        .await?;
+    let (data, form) = state.db.run(move |conn| Ok((editor_data(conn, None, &form)?, form))).await?;
     Ok(editor_page_from(ctx, data, form, None))
 }
 
 #[get("/{id}")]
-async fn editor_page(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    path: web::Path<i64>,
-) -> Result<EditorPage, AppError> {
+async fn editor_page(state: web::Data<AppState>, ctx: PageCtx, path: web::Path<i64>) -> Result<EditorPage, AppError> {
     let id = path.into_inner();
     let (data, form) = state
         .db
@@ -236,24 +204,15 @@ async fn editor_page(
 }
 
 #[post("/preview")]
-async fn preview(
-    state: web::Data<AppState>,
-    form: web::Form<TemplateForm>,
-) -> Result<PreviewPartial, AppError> {
+async fn preview(state: web::Data<AppState>, form: web::Form<TemplateForm>) -> Result<PreviewPartial, AppError> {
     let form = form.into_inner();
-    let preview = state
-        .db
-        .run(move |conn| render_preview(conn, &form))
-        .await?;
+    let preview = state.db.run(move |conn| render_preview(conn, &form)).await?;
     Ok(PreviewPartial { preview })
 }
 
 /// Validates a template before it is saved: a name, a system prompt, and a render of every
 /// contact-type branch against the chosen preview lead (R-PROMPT-VARS).
-fn validate(
-    conn: &mut DbConnection,
-    form: &TemplateForm,
-) -> Result<Result<(String, String), String>, AppError> {
+fn validate(conn: &mut DbConnection, form: &TemplateForm) -> Result<Result<(String, String), String>, AppError> {
     let name = match parse_name(&form.name, "Name") {
         Ok(name) => name,
         Err(message) => return Ok(Err(message)),
@@ -261,11 +220,7 @@ fn validate(
     if form.system_prompt.trim().is_empty() {
         return Ok(Err("The system prompt is required".into()));
     }
-    let ctx = preview_context(
-        conn,
-        PreviewLead::parse(&form.preview_lead),
-        form.contact_type(),
-    )?;
+    let ctx = preview_context(conn, PreviewLead::parse(&form.preview_lead), form.contact_type())?;
     if let Err(error) = prompt::check_all_branches(form.source(), &ctx) {
         return Ok(Err(format!("The template does not render: {error}")));
     }
@@ -297,13 +252,7 @@ async fn create(
                     }
                     other => other?,
                 };
-                db::templates::add_version(
-                    conn,
-                    id,
-                    &form.system_prompt,
-                    form.first_message(),
-                    Some(user_id),
-                )?;
+                db::templates::add_version(conn, id, &form.system_prompt, form.first_message(), Some(user_id))?;
                 audit::record(
                     conn,
                     &actor,
@@ -318,23 +267,13 @@ async fn create(
         })
         .await?;
     match result {
-        Ok(id) => redirect_with_flash(
-            &req,
-            &format!("/templates/{id}"),
-            FlashKind::Success,
-            "Template saved as version 1.",
-        ),
+        Ok(id) => {
+            redirect_with_flash(&req, &format!("/templates/{id}"), FlashKind::Success, "Template saved as version 1.")
+        }
         Err(message) => {
-            let (data, form) = state
-                .db
-                .run(move |conn| Ok((editor_data(conn, None, &form)?, form)))
-                .await?;
+            let (data, form) = state.db.run(move |conn| Ok((editor_data(conn, None, &form)?, form))).await?;
             let page = editor_page_from(ctx, data, form, Some(message));
-            Ok(respond_with_status(
-                page,
-                &req,
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+            Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }
@@ -367,26 +306,13 @@ async fn save(
                     }
                     other => other?,
                 };
-                let version = db::templates::add_version(
-                    conn,
-                    id,
-                    &form.system_prompt,
-                    form.first_message(),
-                    Some(user_id),
-                )?;
-                let mut summary =
-                    format!("Saved version {version} of the prompt template “{name}”");
+                let version =
+                    db::templates::add_version(conn, id, &form.system_prompt, form.first_message(), Some(user_id))?;
+                let mut summary = format!("Saved version {version} of the prompt template “{name}”");
                 if before.name != name {
                     summary.push_str(&format!(" (renamed from “{}”)", before.name));
                 }
-                audit::record(
-                    conn,
-                    &actor,
-                    "prompt_template.update",
-                    "prompt_template",
-                    Some(id),
-                    &summary,
-                )?;
+                audit::record(conn, &actor, "prompt_template.update", "prompt_template", Some(id), &summary)?;
                 Ok::<_, AppError>(Ok(version))
             })?;
             Ok((result, form))
@@ -400,16 +326,9 @@ async fn save(
             format!("Saved as version {version}."),
         ),
         Err(message) => {
-            let (data, form) = state
-                .db
-                .run(move |conn| Ok((editor_data(conn, Some(id), &form)?, form)))
-                .await?;
+            let (data, form) = state.db.run(move |conn| Ok((editor_data(conn, Some(id), &form)?, form))).await?;
             let page = editor_page_from(ctx, data, form, Some(message));
-            Ok(respond_with_status(
-                page,
-                &req,
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+            Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }
@@ -441,13 +360,7 @@ async fn version_page(
                 Some(user_id) => db::users::find(conn, user_id).ok().map(|u| u.name),
                 None => None,
             };
-            Ok(VersionPage {
-                ctx,
-                template,
-                version,
-                latest,
-                author,
-            })
+            Ok(VersionPage { ctx, template, version, latest, author })
         })
         .await
 }
@@ -475,18 +388,8 @@ async fn restore(
                     old.first_message.as_deref(),
                     Some(user_id),
                 )?;
-                let summary = format!(
-                    "Restored version {number} of “{}” as version {version}",
-                    template.name
-                );
-                audit::record(
-                    conn,
-                    &actor,
-                    "prompt_template.restore",
-                    "prompt_template",
-                    Some(id),
-                    &summary,
-                )?;
+                let summary = format!("Restored version {number} of “{}” as version {version}", template.name);
+                audit::record(conn, &actor, "prompt_template.restore", "prompt_template", Some(id), &summary)?;
                 Ok::<_, AppError>(version)
             })
         })

@@ -25,6 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(new_connection_page)
         .service(create_connection)
         .service(audit_page)
+        .service(webhooks_page)
+        .service(webhook_event_page)
         .service(edit_connection_page)
         .service(update_connection)
         .service(test_connection)
@@ -42,11 +44,7 @@ pub struct ConnectionView {
 impl ConnectionView {
     fn new(connection: ProviderConnection, public_url: &str) -> Self {
         let (post_call_url, initiation_url) = connections::webhook_urls(public_url, connection.id);
-        ConnectionView {
-            connection,
-            post_call_url,
-            initiation_url,
-        }
+        ConnectionView { connection, post_call_url, initiation_url }
     }
 
     pub fn kind_label(&self) -> &'static str {
@@ -65,15 +63,8 @@ struct SettingsPage {
 #[get("")]
 async fn settings_page(state: web::Data<AppState>, ctx: PageCtx) -> Result<SettingsPage, AppError> {
     let connections = state.db.run(|conn| Ok(db::providers::list(conn)?)).await?;
-    let connections = connections
-        .into_iter()
-        .map(|c| ConnectionView::new(c, &state.public_url))
-        .collect();
-    Ok(SettingsPage {
-        ctx,
-        connections,
-        inbound_header: INBOUND_TOKEN_HEADER,
-    })
+    let connections = connections.into_iter().map(|c| ConnectionView::new(c, &state.public_url)).collect();
+    Ok(SettingsPage { ctx, connections, inbound_header: INBOUND_TOKEN_HEADER })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,11 +119,7 @@ struct ConnectionInput {
 }
 
 fn parse_connection(form: &ConnectionForm) -> Result<ConnectionInput, String> {
-    let kind = ProviderKind::parse(if form.kind.is_empty() {
-        "elevenlabs"
-    } else {
-        &form.kind
-    })?;
+    let kind = ProviderKind::parse(if form.kind.is_empty() { "elevenlabs" } else { &form.kind })?;
     let name = parse_name(&form.name, "Name")?;
     let api_base_url = parse_base_url(&form.api_base_url)?;
     let secret = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
@@ -179,10 +166,7 @@ fn form_error(
     form.api_key.clear();
     form.webhook_secret.clear();
     form.inbound_token.clear();
-    let page = ConnectionFormPage {
-        error: Some(error),
-        ..ConnectionFormPage::new(ctx, existing, form)
-    };
+    let page = ConnectionFormPage { error: Some(error), ..ConnectionFormPage::new(ctx, existing, form) };
     respond_with_status(page, req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
 }
 
@@ -200,13 +184,7 @@ async fn create_connection(
         Err(error) => return Ok(form_error(&req, ctx, None, form, error)),
     };
     let Some(api_key) = input.api_key.clone() else {
-        return Ok(form_error(
-            &req,
-            ctx,
-            None,
-            form,
-            "The API key is required".into(),
-        ));
+        return Ok(form_error(&req, ctx, None, form, "The API key is required".into()));
     };
     // The inbound token is ours to choose: generate one unless the admin typed one.
     let (inbound_token, generated_token) = match input.inbound_token.clone() {
@@ -236,44 +214,20 @@ async fn create_connection(
                     Err(e) if db::is_unique_violation(&e) => return Ok(None),
                     other => other?,
                 };
-                let summary = format!(
-                    "Added the {} connection “{}”",
-                    input.kind.label(),
-                    input.name
-                );
-                audit::record(
-                    conn,
-                    &actor,
-                    "provider_connection.create",
-                    "provider_connection",
-                    Some(id),
-                    &summary,
-                )?;
+                let summary = format!("Added the {} connection “{}”", input.kind.label(), input.name);
+                audit::record(conn, &actor, "provider_connection.create", "provider_connection", Some(id), &summary)?;
                 Ok::<_, AppError>(Some(id))
             })
         })
         .await?;
     let Some(id) = created else {
-        return Ok(form_error(
-            &req,
-            ctx,
-            None,
-            form,
-            format!("A connection named “{name}” already exists"),
-        ));
+        return Ok(form_error(&req, ctx, None, form, format!("A connection named “{name}” already exists")));
     };
-    let message = format!(
-        "Connection “{name}” added. Test it, then paste the webhook URLs into the provider."
-    );
+    let message = format!("Connection “{name}” added. Test it, then paste the webhook URLs into the provider.");
     if generated_token {
         return show_with_token(&req, &state, ctx, id, inbound_token).await;
     }
-    redirect_with_flash(
-        &req,
-        &format!("/settings/providers/{id}"),
-        FlashKind::Success,
-        message,
-    )
+    redirect_with_flash(&req, &format!("/settings/providers/{id}"), FlashKind::Success, message)
 }
 
 /// The connection's page with a just-generated inbound token displayed once.
@@ -284,10 +238,7 @@ async fn show_with_token(
     id: i64,
     token: String,
 ) -> Result<HttpResponse, AppError> {
-    let connection = state
-        .db
-        .run(move |conn| Ok(db::providers::find(conn, id)?))
-        .await?;
+    let connection = state.db.run(move |conn| Ok(db::providers::find(conn, id)?)).await?;
     let form = ConnectionForm {
         kind: connection.kind.clone(),
         name: connection.name.clone(),
@@ -295,10 +246,7 @@ async fn show_with_token(
         ..ConnectionForm::default()
     };
     let existing = Some(ConnectionView::new(connection, &state.public_url));
-    let page = ConnectionFormPage {
-        revealed_token: Some(token),
-        ..ConnectionFormPage::new(ctx, existing, form)
-    };
+    let page = ConnectionFormPage { revealed_token: Some(token), ..ConnectionFormPage::new(ctx, existing, form) };
     Ok(respond(page, req))
 }
 
@@ -310,10 +258,7 @@ async fn edit_connection_page(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let connection = state
-        .db
-        .run(move |conn| Ok(db::providers::find(conn, id)?))
-        .await?;
+    let connection = state.db.run(move |conn| Ok(db::providers::find(conn, id)?)).await?;
     let form = ConnectionForm {
         kind: connection.kind.clone(),
         name: connection.name.clone(),
@@ -334,21 +279,12 @@ async fn update_connection(
     form: web::Form<ConnectionForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let existing = state
-        .db
-        .run(move |conn| Ok(db::providers::find(conn, id)?))
-        .await?;
+    let existing = state.db.run(move |conn| Ok(db::providers::find(conn, id)?)).await?;
     let form = form.into_inner();
     let input = match parse_connection(&form) {
         Ok(input) => input,
         Err(error) => {
-            return Ok(form_error(
-                &req,
-                ctx,
-                Some(ConnectionView::new(existing, &state.public_url)),
-                form,
-                error,
-            ));
+            return Ok(form_error(&req, ctx, Some(ConnectionView::new(existing, &state.public_url)), form, error));
         }
     };
     let secrets = state.secrets.clone();
@@ -368,12 +304,7 @@ async fn update_connection(
                     (SecretField::InboundToken, &input.inbound_token),
                 ] {
                     if let Some(value) = value {
-                        db::providers::set_secret(
-                            conn,
-                            id,
-                            field,
-                            &connections::seal(&secrets, field, value),
-                        )?;
+                        db::providers::set_secret(conn, id, field, &connections::seal(&secrets, field, value))?;
                         changed.push(field.label());
                     }
                 }
@@ -381,27 +312,14 @@ async fn update_connection(
                 if !changed.is_empty() {
                     summary.push_str(&format!(" and replaced its {}", changed.join(", ")));
                 }
-                audit::record(
-                    conn,
-                    &actor,
-                    "provider_connection.update",
-                    "provider_connection",
-                    Some(id),
-                    &summary,
-                )?;
+                audit::record(conn, &actor, "provider_connection.update", "provider_connection", Some(id), &summary)?;
                 Ok::<_, AppError>(true)
             })
         })
         .await?;
     if !updated {
         let existing = Some(ConnectionView::new(existing, &state.public_url));
-        return Ok(form_error(
-            &req,
-            ctx,
-            existing,
-            form,
-            "Another connection already has that name".into(),
-        ));
+        return Ok(form_error(&req, ctx, existing, form, "Another connection already has that name".into()));
     }
     redirect_with_flash(&req, "/settings", FlashKind::Success, "Connection saved.")
 }
@@ -428,11 +346,7 @@ async fn test_connection(
     if super::htmx::HxRequest::from_http(&req).is_htmx {
         return Ok(respond(result, &req));
     }
-    let kind = if result.ok {
-        FlashKind::Success
-    } else {
-        FlashKind::Error
-    };
+    let kind = if result.ok { FlashKind::Success } else { FlashKind::Error };
     redirect_with_flash(&req, "/settings", kind, result.message)
 }
 
@@ -454,10 +368,7 @@ async fn regenerate_inbound_token(
             write_tx(conn, |conn| {
                 let connection = db::providers::find(conn, id)?;
                 db::providers::set_secret(conn, id, SecretField::InboundToken, &sealed)?;
-                let summary = format!(
-                    "Generated a new inbound-webhook token for “{}”",
-                    connection.name
-                );
+                let summary = format!("Generated a new inbound-webhook token for “{}”", connection.name);
                 audit::record(
                     conn,
                     &actor,
@@ -501,12 +412,7 @@ async fn delete_connection(
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        "/settings",
-        FlashKind::Success,
-        format!("Connection “{name}” deleted."),
-    )
+    redirect_with_flash(&req, "/settings", FlashKind::Success, format!("Connection “{name}” deleted."))
 }
 
 #[derive(Template, WebTemplate)]
@@ -531,21 +437,14 @@ async fn audit_page(
     query: web::Query<AuditQuery>,
 ) -> Result<AuditPage, AppError> {
     let before = query.before;
-    let mut entries = state
-        .db
-        .run(move |conn| Ok(db::audit::page(conn, before, AUDIT_PAGE_SIZE + 1)?))
-        .await?;
+    let mut entries = state.db.run(move |conn| Ok(db::audit::page(conn, before, AUDIT_PAGE_SIZE + 1)?)).await?;
     let next_before = if entries.len() as i64 > AUDIT_PAGE_SIZE {
         entries.truncate(AUDIT_PAGE_SIZE as usize);
         entries.last().map(|e| e.id)
     } else {
         None
     };
-    Ok(AuditPage {
-        ctx,
-        entries,
-        next_before,
-    })
+    Ok(AuditPage { ctx, entries, next_before })
 }
 
 #[cfg(test)]
@@ -554,17 +453,59 @@ mod tests {
 
     #[test]
     fn base_urls_must_be_plain_http_addresses() {
-        assert_eq!(
-            parse_base_url(" https://api.elevenlabs.io/ ").unwrap(),
-            "https://api.elevenlabs.io"
-        );
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:9000").unwrap(),
-            "http://127.0.0.1:9000"
-        );
+        assert_eq!(parse_base_url(" https://api.elevenlabs.io/ ").unwrap(), "https://api.elevenlabs.io");
+        assert_eq!(parse_base_url("http://127.0.0.1:9000").unwrap(), "http://127.0.0.1:9000");
         assert!(parse_base_url("ftp://example.com").is_err());
         assert!(parse_base_url("not a url").is_err());
         assert!(parse_base_url("https://user:pw@example.com").is_err());
         assert!(parse_base_url("javascript:alert(1)").is_err());
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/webhooks.html")]
+struct WebhooksPage {
+    ctx: PageCtx,
+    events: Vec<crate::db::webhook_events::WebhookEvent>,
+    next_before: Option<i64>,
+}
+
+#[get("/webhooks")]
+async fn webhooks_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    query: web::Query<AuditQuery>,
+) -> Result<WebhooksPage, AppError> {
+    let before = query.before;
+    let mut events = state.db.run(move |conn| Ok(db::webhook_events::page(conn, before, AUDIT_PAGE_SIZE + 1)?)).await?;
+    let next_before = if events.len() as i64 > AUDIT_PAGE_SIZE {
+        events.truncate(AUDIT_PAGE_SIZE as usize);
+        events.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(WebhooksPage { ctx, events, next_before })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/webhook_event.html")]
+struct WebhookEventPage {
+    ctx: PageCtx,
+    event: crate::db::webhook_events::WebhookEvent,
+    body: String,
+}
+
+#[get("/webhooks/{id}")]
+async fn webhook_event_page(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<i64>,
+) -> Result<WebhookEventPage, AppError> {
+    let id = path.into_inner();
+    let event = state.db.run(move |conn| Ok(db::webhook_events::find(conn, id)?)).await?;
+    let body = serde_json::from_str::<serde_json::Value>(&event.raw_body)
+        .ok()
+        .and_then(|json| serde_json::to_string_pretty(&json).ok())
+        .unwrap_or_else(|| event.raw_body.clone());
+    Ok(WebhookEventPage { ctx, event, body })
 }

@@ -48,25 +48,10 @@ async fn load_users(state: &AppState) -> Result<Vec<User>, AppError> {
 }
 
 #[get("")]
-async fn team_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-) -> Result<HttpResponse, AppError> {
+async fn team_page(req: HttpRequest, state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
     let users = load_users(&state).await?;
-    let form = NewUserForm {
-        role: Role::Member.as_str().into(),
-        ..NewUserForm::default()
-    };
-    Ok(respond(
-        TeamPage {
-            ctx,
-            users,
-            form,
-            error: None,
-        },
-        &req,
-    ))
+    let form = NewUserForm { role: Role::Member.as_str().into(), ..NewUserForm::default() };
+    Ok(respond(TeamPage { ctx, users, form, error: None }, &req))
 }
 
 #[post("")]
@@ -82,8 +67,7 @@ async fn add_user(
         let name = PersonName::parse(&form.name)?;
         let email = Email::parse(&form.email)?;
         let role = Role::parse(&form.role)?;
-        let password =
-            NewPassword::parse(&form.password, &form.password_confirmation, Some(&email))?;
+        let password = NewPassword::parse(&form.password, &form.password_confirmation, Some(&email))?;
         Ok::<_, String>((name, email, role, password))
     })();
     let failure = match parsed {
@@ -99,12 +83,7 @@ async fn add_user(
                             Err(e) if db::is_unique_violation(&e) => return Ok(None),
                             other => other?,
                         };
-                        let summary = format!(
-                            "Added {} <{}> as {}",
-                            name_c.as_str(),
-                            email_c.as_str(),
-                            role.label()
-                        );
+                        let summary = format!("Added {} <{}> as {}", name_c.as_str(), email_c.as_str(), role.label());
                         audit::record(conn, &actor, "user.create", "user", Some(id), &summary)?;
                         Ok::<_, AppError>(Some(id))
                     })
@@ -112,8 +91,7 @@ async fn add_user(
                 .await?;
             match inserted {
                 Some(_) => {
-                    let message =
-                        format!("{} can now log in as {}.", name.as_str(), email.as_str());
+                    let message = format!("{} can now log in as {}.", name.as_str(), email.as_str());
                     return redirect_with_flash(&req, "/team", FlashKind::Success, message);
                 }
                 None => format!("A user with the email {} already exists", email.as_str()),
@@ -124,17 +102,8 @@ async fn add_user(
     form.password.clear();
     form.password_confirmation.clear();
     let users = load_users(&state).await?;
-    let page = TeamPage {
-        ctx,
-        users,
-        form,
-        error: Some(failure),
-    };
-    Ok(respond_with_status(
-        page,
-        &req,
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-    ))
+    let page = TeamPage { ctx, users, form, error: Some(failure) };
+    Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,12 +151,7 @@ async fn change_role(
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        "/team",
-        FlashKind::Success,
-        format!("{name} is now {}.", role.label().to_lowercase()),
-    )
+    redirect_with_flash(&req, "/team", FlashKind::Success, format!("{name} is now {}.", role.label().to_lowercase()))
 }
 
 #[post("/{id}/disable")]
@@ -212,24 +176,12 @@ async fn disable_user(
                 // Disabling ends every session of the user at once.
                 db::sessions::delete_for_user(conn, user_id)?;
                 let summary = format!("Disabled {} and ended their sessions", target.name);
-                audit::record(
-                    conn,
-                    &actor,
-                    "user.disable",
-                    "user",
-                    Some(user_id),
-                    &summary,
-                )?;
+                audit::record(conn, &actor, "user.disable", "user", Some(user_id), &summary)?;
                 Ok::<_, AppError>(target.name)
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        "/team",
-        FlashKind::Success,
-        format!("{name} is disabled and logged out."),
-    )
+    redirect_with_flash(&req, "/team", FlashKind::Success, format!("{name} is disabled and logged out."))
 }
 
 #[post("/{id}/enable")]
@@ -247,24 +199,12 @@ async fn enable_user(
             write_tx(conn, |conn| {
                 let target = db::users::find(conn, user_id)?;
                 db::users::set_disabled(conn, user_id, false)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "user.enable",
-                    "user",
-                    Some(user_id),
-                    &format!("Enabled {}", target.name),
-                )?;
+                audit::record(conn, &actor, "user.enable", "user", Some(user_id), &format!("Enabled {}", target.name))?;
                 Ok::<_, AppError>(target.name)
             })
         })
         .await?;
-    redirect_with_flash(
-        &req,
-        "/team",
-        FlashKind::Success,
-        format!("{name} can log in again."),
-    )
+    redirect_with_flash(&req, "/team", FlashKind::Success, format!("{name} can log in again."))
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,10 +222,7 @@ async fn reset_password(
     form: web::Form<ResetPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = path.into_inner();
-    let target = state
-        .db
-        .run(move |conn| Ok(db::users::find(conn, user_id)?))
-        .await?;
+    let target = state.db.run(move |conn| Ok(db::users::find(conn, user_id)?)).await?;
     let email = Email::parse(&target.email).ok();
     let password = NewPassword::parse(&form.password, &form.password_confirmation, email.as_ref())
         .map_err(AppError::Validation)?;
@@ -298,18 +235,8 @@ async fn reset_password(
             write_tx(conn, |conn| {
                 db::users::set_password_hash(conn, user_id, &hash)?;
                 db::sessions::delete_for_user(conn, user_id)?;
-                let summary = format!(
-                    "Reset the password of {} and ended their sessions",
-                    target.name
-                );
-                audit::record(
-                    conn,
-                    &actor,
-                    "user.password_reset",
-                    "user",
-                    Some(user_id),
-                    &summary,
-                )?;
+                let summary = format!("Reset the password of {} and ended their sessions", target.name);
+                audit::record(conn, &actor, "user.password_reset", "user", Some(user_id), &summary)?;
                 Ok::<_, AppError>(())
             })
         })

@@ -12,59 +12,28 @@ async fn agents_are_imported_across_pages_and_reimport_updates_names() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let fake = FakeProvider::start().await;
-    fake.with_agents(&[
-        ("agent_a", "Alice"),
-        ("agent_b", "Bob"),
-        ("agent_c", "Carol"),
-    ])
-    .await;
+    fake.with_agents(&[("agent_a", "Alice"), ("agent_b", "Bob"), ("agent_c", "Carol")]).await;
     let conn_id = app.add_connection("Conn", &fake.url()).await;
 
-    let page = app
-        .get_html(&format!("/agents/import?connection={conn_id}"))
-        .await;
-    assert!(
-        page.contains("Alice") && page.contains("Bob") && page.contains("Carol"),
-        "all pages listed"
-    );
+    let page = app.get_html(&format!("/agents/import?connection={conn_id}")).await;
+    assert!(page.contains("Alice") && page.contains("Bob") && page.contains("Carol"), "all pages listed");
     let response = app
         .post_form(
             "/agents/import",
-            &[
-                ("connection", &conn_id.to_string()),
-                ("agent_id", "agent_a"),
-                ("agent_id", "agent_c"),
-            ],
+            &[("connection", &conn_id.to_string()), ("agent_id", "agent_a"), ("agent_id", "agent_c")],
         )
         .await;
     assert_is_redirect_to(&response, "/agents");
-    assert!(
-        app.get_html("/agents")
-            .await
-            .contains("Imported 2 new agent(s)")
-    );
+    assert!(app.get_html("/agents").await.contains("Imported 2 new agent(s)"));
 
     // The provider renames Carol; importing again updates the name and adds no row.
     let renamed = FakeProvider::start().await;
-    renamed
-        .with_agents(&[
-            ("agent_a", "Alice"),
-            ("agent_b", "Bob"),
-            ("agent_c", "Caroline"),
-        ])
+    renamed.with_agents(&[("agent_a", "Alice"), ("agent_b", "Bob"), ("agent_c", "Caroline")]).await;
+    app.post_form(&format!("/settings/providers/{conn_id}"), &[("name", "Conn"), ("api_base_url", &renamed.url())])
         .await;
     app.post_form(
-        &format!("/settings/providers/{conn_id}"),
-        &[("name", "Conn"), ("api_base_url", &renamed.url())],
-    )
-    .await;
-    app.post_form(
         "/agents/import",
-        &[
-            ("connection", &conn_id.to_string()),
-            ("agent_id", "agent_a"),
-            ("agent_id", "agent_c"),
-        ],
+        &[("connection", &conn_id.to_string()), ("agent_id", "agent_a"), ("agent_id", "agent_c")],
     )
     .await;
     let agents = app.with_conn(|c| db::agents::list(c, &Default::default()).unwrap());
@@ -82,8 +51,7 @@ async fn the_list_partial_searches_and_filters() {
     app.add_agent(one, "Sales Anna", "agent_1", None).await;
     let bob = app.add_agent(one, "Support Bob", "agent_2", None).await;
     app.add_agent(two, "Sales Cleo", "agent_3", None).await;
-    app.post_form(&format!("/agents/{bob}/active"), &[("active", "false")])
-        .await;
+    app.post_form(&format!("/agents/{bob}/active"), &[("active", "false")]).await;
 
     let list = |query: String| {
         let app = &app;
@@ -101,11 +69,7 @@ async fn the_list_partial_searches_and_filters() {
     };
     let sales = list("q=sales".into()).await;
     assert!(sales.starts_with("<div id=\"agent-list\">"), "a fragment");
-    assert!(
-        sales.contains("Sales Anna")
-            && sales.contains("Sales Cleo")
-            && !sales.contains("Support Bob")
-    );
+    assert!(sales.contains("Sales Anna") && sales.contains("Sales Cleo") && !sales.contains("Support Bob"));
     let by_id = list("q=AGENT_2".into()).await;
     assert!(by_id.contains("Support Bob") && !by_id.contains("Sales Anna"));
     let second_connection = list(format!("connection={two}")).await;
@@ -115,10 +79,7 @@ async fn the_list_partial_searches_and_filters() {
     let nothing = list("q=zzz".into()).await;
     assert!(nothing.contains("No agent matches these filters."));
     let wildcard = list("q=%25".into()).await;
-    assert!(
-        wildcard.contains("No agent matches"),
-        "LIKE wildcards are literal"
-    );
+    assert!(wildcard.contains("No agent matches"), "LIKE wildcards are literal");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,40 +89,23 @@ async fn agents_are_created_and_edited_inline() {
     let fake = FakeProvider::start().await;
     let conn_id = app.add_connection("Conn", &fake.url()).await;
     let other_conn = app.add_connection("Other", &fake.url()).await;
-    let number = app
-        .add_number(conn_id, "+14155550100", "Main", "pn_1")
-        .await;
-    let foreign_number = app
-        .add_number(other_conn, "+14155550101", "Elsewhere", "pn_2")
-        .await;
+    let number = app.add_number(conn_id, "+14155550100", "Main", "pn_1").await;
+    let foreign_number = app.add_number(other_conn, "+14155550101", "Elsewhere", "pn_2").await;
 
     // Inline create through htmx: a bad form comes back as the form fragment with its error.
     let bad = app
         .post_htmx(
             "/agents",
-            &[
-                ("name", "Ann"),
-                ("provider_connection_id", &conn_id.to_string()),
-                ("provider_agent_id", ""),
-            ],
+            &[("name", "Ann"), ("provider_connection_id", &conn_id.to_string()), ("provider_agent_id", "")],
         )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
-    assert!(
-        html.starts_with("<div id=\"new-agent-form\">") && html.contains("agent id is required")
-    );
+    assert!(html.starts_with("<div id=\"new-agent-form\">") && html.contains("agent id is required"));
 
-    let id = app
-        .add_agent(conn_id, "Ann", "agent_ann", Some(number))
-        .await;
-    let edit = app
-        .client
-        .get(app.url(&format!("/agents/{id}/edit")))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap();
+    let id = app.add_agent(conn_id, "Ann", "agent_ann", Some(number)).await;
+    let edit =
+        app.client.get(app.url(&format!("/agents/{id}/edit"))).header("HX-Request", "true").send().await.unwrap();
     assert!(edit.text().await.unwrap().contains("class=\"editing\""));
 
     let mismatch = app
@@ -176,13 +120,7 @@ async fn agents_are_created_and_edited_inline() {
         )
         .await;
     assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        mismatch
-            .text()
-            .await
-            .unwrap()
-            .contains("belongs to another provider connection")
-    );
+    assert!(mismatch.text().await.unwrap().contains("belongs to another provider connection"));
 
     let saved = app
         .post_htmx(
@@ -199,10 +137,7 @@ async fn agents_are_created_and_edited_inline() {
     let row = saved.text().await.unwrap();
     assert!(row.starts_with(&format!("<tr id=\"agent-{id}\"")) && row.contains("Ann Renamed"));
     let agent = app.with_conn(|c| db::agents::find(c, id).unwrap());
-    assert_eq!(
-        (agent.name.as_str(), agent.default_phone_number_id),
-        ("Ann Renamed", None)
-    );
+    assert_eq!((agent.name.as_str(), agent.default_phone_number_id), ("Ann Renamed", None));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -214,40 +149,17 @@ async fn deactivating_and_deleting_agents() {
     let conn_id = app.add_connection("Conn", &fake.url()).await;
     let id = app.add_agent(conn_id, "Alice", "agent_a", None).await;
 
-    let row = app
-        .post_htmx(&format!("/agents/{id}/active"), &[("active", "false")])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let row = app.post_htmx(&format!("/agents/{id}/active"), &[("active", "false")]).await.text().await.unwrap();
     assert!(row.contains("inactive") && row.contains("Activate"));
     assert!(!app.with_conn(|c| db::agents::find(c, id).unwrap()).active);
-    app.post_htmx(&format!("/agents/{id}/active"), &[("active", "true")])
-        .await;
+    app.post_htmx(&format!("/agents/{id}/active"), &[("active", "true")]).await;
 
     let campaign = app.add_campaign("Spring").await;
-    app.post_form(
-        &format!("/campaigns/{campaign}/ai-agents"),
-        &[("production_agent_id", &id.to_string())],
-    )
-    .await;
+    app.post_form(&format!("/campaigns/{campaign}/ai-agents"), &[("production_agent_id", &id.to_string())]).await;
     let refused = app.post_form(&format!("/agents/{id}/delete"), &[]).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("used by the campaign(s) Spring")
-    );
+    assert!(refused.text().await.unwrap().contains("used by the campaign(s) Spring"));
 
-    app.post_form(
-        &format!("/campaigns/{campaign}/ai-agents"),
-        &[("production_agent_id", "")],
-    )
-    .await;
-    assert_is_redirect_to(
-        &app.post_form(&format!("/agents/{id}/delete"), &[]).await,
-        "/agents",
-    );
+    app.post_form(&format!("/campaigns/{campaign}/ai-agents"), &[("production_agent_id", "")]).await;
+    assert_is_redirect_to(&app.post_form(&format!("/agents/{id}/delete"), &[]).await, "/agents");
 }

@@ -40,16 +40,9 @@ async fn setup_creates_the_first_admin_once_and_logs_them_in() {
     assert!(dashboard.contains("Welcome to voxdial"), "flash shown once");
     assert!(dashboard.contains("Ada Admin"));
 
-    let user = app.with_conn(|c| {
-        db::users::find_by_email(c, "ada@example.com")
-            .unwrap()
-            .unwrap()
-    });
+    let user = app.with_conn(|c| db::users::find_by_email(c, "ada@example.com").unwrap().unwrap());
     assert_eq!(user.role, "admin");
-    assert!(
-        user.password_hash
-            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
-    );
+    assert!(user.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 
     // Setup is over: the page redirects and a second submission is refused.
     let other = app.new_session();
@@ -73,42 +66,22 @@ async fn setup_creates_the_first_admin_once_and_logs_them_in() {
 async fn setup_rejects_bad_input_with_clear_messages_and_keeps_the_fields() {
     let app = spawn_app().await;
     let cases = [
-        (
-            ("", "ada@example.com", PASSWORD, PASSWORD),
-            "Name is required",
-        ),
-        (
-            ("Ada", "not-an-email", PASSWORD, PASSWORD),
-            "not a valid email address",
-        ),
-        (
-            ("Ada", "ada@example.com", "short", "short"),
-            "at least 10 characters",
-        ),
-        (
-            ("Ada", "ada@example.com", PASSWORD, "something else!"),
-            "do not match",
-        ),
+        (("", "ada@example.com", PASSWORD, PASSWORD), "Name is required"),
+        (("Ada", "not-an-email", PASSWORD, PASSWORD), "not a valid email address"),
+        (("Ada", "ada@example.com", "short", "short"), "at least 10 characters"),
+        (("Ada", "ada@example.com", PASSWORD, "something else!"), "do not match"),
     ];
     for ((name, email, password, confirmation), message) in cases {
         let response = app
             .post_form(
                 "/setup",
-                &[
-                    ("name", name),
-                    ("email", email),
-                    ("password", password),
-                    ("password_confirmation", confirmation),
-                ],
+                &[("name", name), ("email", email), ("password", password), ("password_confirmation", confirmation)],
             )
             .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = response.text().await.unwrap();
         assert!(html.contains(message), "expected “{message}”");
-        assert!(
-            html.contains(&format!("value=\"{email}\"")),
-            "the email is kept"
-        );
+        assert!(html.contains(&format!("value=\"{email}\"")), "the email is kept");
     }
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 0);
 }
@@ -130,30 +103,15 @@ async fn login_returns_to_the_page_asked_for_but_never_off_site() {
     app.create_user("ana@example.com", "Ana", Role::Member);
 
     assert_is_redirect_to(&app.get("/profile").await, "/login?next=%2Fprofile");
-    let response = app
-        .post_form(
-            "/login",
-            &[
-                ("email", "ana@example.com"),
-                ("password", PASSWORD),
-                ("next", "/profile"),
-            ],
-        )
-        .await;
+    let response =
+        app.post_form("/login", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "/profile")]).await;
     assert_is_redirect_to(&response, "/profile");
 
     let other = app.new_session();
     let html = other.get("/login").await.text().await.unwrap();
     other.remember_csrf_from(&html);
     let response = other
-        .post_form(
-            "/login",
-            &[
-                ("email", "ana@example.com"),
-                ("password", PASSWORD),
-                ("next", "//evil.example/"),
-            ],
-        )
+        .post_form("/login", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "//evil.example/")])
         .await;
     assert_is_redirect_to(&response, "/");
 }
@@ -183,13 +141,7 @@ async fn a_disabled_user_cannot_log_in() {
 
     let response = app.login("ana@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Email or password is incorrect.")
-    );
+    assert!(response.text().await.unwrap().contains("Email or password is incorrect."));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,32 +150,16 @@ async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
     app.create_user("ana@example.com", "Ana", Role::Member);
 
     for _ in 0..3 {
-        assert_eq!(
-            app.login("ana@example.com", "wrong password!!")
-                .await
-                .status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login("ana@example.com", "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
     }
     let blocked = app.login("ana@example.com", PASSWORD).await;
     assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(
-        blocked
-            .text()
-            .await
-            .unwrap()
-            .contains("Too many failed login attempts")
-    );
+    assert!(blocked.text().await.unwrap().contains("Too many failed login attempts"));
     // Unknown accounts are throttled alike, so the answer reveals nothing.
     for _ in 0..3 {
         app.login("ghost@example.com", "wrong password!!").await;
     }
-    assert_eq!(
-        app.login("ghost@example.com", "whatever pass")
-            .await
-            .status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(app.login("ghost@example.com", "whatever pass").await.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_is_redirect_to(&app.get("/").await, "/login");
 }
 
@@ -234,15 +170,9 @@ async fn repeated_failures_throttle_the_client_address_across_accounts() {
 
     for n in 0..4 {
         let email = format!("guess{n}@example.com");
-        assert_eq!(
-            app.login(&email, "wrong password!!").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login(&email, "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(
-        app.login("ana@example.com", PASSWORD).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(app.login("ana@example.com", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -255,12 +185,7 @@ async fn a_successful_login_clears_the_account_failure_count() {
     assert_is_redirect_to(&app.login("ana@example.com", PASSWORD).await, "/");
     app.logout().await;
     for _ in 0..2 {
-        assert_eq!(
-            app.login("ana@example.com", "wrong password!!")
-                .await
-                .status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.login("ana@example.com", "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
     }
     assert_is_redirect_to(&app.login("ana@example.com", PASSWORD).await, "/");
 }
@@ -276,11 +201,7 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(|v| v.split(';').next().unwrap().to_owned())
 }
 
-async fn get_with_cookie(
-    app: &crate::helpers::TestApp,
-    path: &str,
-    cookie: &str,
-) -> reqwest::Response {
+async fn get_with_cookie(app: &crate::helpers::TestApp, path: &str, cookie: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -304,14 +225,8 @@ async fn login_issues_a_new_session_key_and_the_old_one_stays_anonymous() {
     let logged_in_cookie = session_cookie(&response).expect("a renewed session cookie");
     assert_ne!(anonymous_cookie, logged_in_cookie);
 
-    assert_is_redirect_to(
-        &get_with_cookie(&app, "/", &anonymous_cookie).await,
-        "/login",
-    );
-    assert_eq!(
-        get_with_cookie(&app, "/", &logged_in_cookie).await.status(),
-        StatusCode::OK
-    );
+    assert_is_redirect_to(&get_with_cookie(&app, "/", &anonymous_cookie).await, "/login");
+    assert_eq!(get_with_cookie(&app, "/", &logged_in_cookie).await.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -320,23 +235,12 @@ async fn logout_ends_the_session_for_good() {
     app.create_user("ana@example.com", "Ana", Role::Member);
     let response = app.login("ana@example.com", PASSWORD).await;
     let cookie = session_cookie(&response).unwrap();
-    assert_eq!(
-        get_with_cookie(&app, "/", &cookie).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(get_with_cookie(&app, "/", &cookie).await.status(), StatusCode::OK);
 
     let logout = app.logout().await;
     assert_is_redirect_to(&logout, "/login?logged_out=1");
-    let removal = logout
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap();
-    assert!(
-        removal.contains("Max-Age=0") || removal.contains("expires="),
-        "cookie removed: {removal}"
-    );
+    let removal = logout.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(removal.contains("Max-Age=0") || removal.contains("expires="), "cookie removed: {removal}");
 
     // Replaying the captured cookie gets nowhere: the session is gone server-side.
     assert_is_redirect_to(&get_with_cookie(&app, "/", &cookie).await, "/login");
@@ -348,16 +252,8 @@ async fn logout_is_a_post_only() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let response = app.get("/logout").await;
-    assert!(
-        matches!(response.status().as_u16(), 404 | 405),
-        "{}",
-        response.status()
-    );
-    assert_eq!(
-        app.get("/").await.status(),
-        StatusCode::OK,
-        "still logged in"
-    );
+    assert!(matches!(response.status().as_u16(), 404 | 405), "{}", response.status());
+    assert_eq!(app.get("/").await.status(), StatusCode::OK, "still logged in");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -369,16 +265,11 @@ async fn disabling_a_user_logs_them_out_immediately() {
     assert_is_redirect_to(&member.login("ana@example.com", PASSWORD).await, "/");
     assert_eq!(member.get("/").await.status(), StatusCode::OK);
 
-    let response = app
-        .post_form(&format!("/team/{member_id}/disable"), &[])
-        .await;
+    let response = app.post_form(&format!("/team/{member_id}/disable"), &[]).await;
     assert_is_redirect_to(&response, "/team");
 
     assert_is_redirect_to(&member.get("/").await, "/login");
-    assert_eq!(
-        app.with_conn(|c| db::sessions::count_for_user(c, member_id).unwrap()),
-        0
-    );
+    assert_eq!(app.with_conn(|c| db::sessions::count_for_user(c, member_id).unwrap()), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -392,26 +283,16 @@ async fn changing_the_password_ends_the_other_sessions_and_keeps_this_one() {
     let response = app
         .post_form(
             "/profile/password",
-            &[
-                ("current_password", PASSWORD),
-                ("password", new_password),
-                ("password_confirmation", new_password),
-            ],
+            &[("current_password", PASSWORD), ("password", new_password), ("password_confirmation", new_password)],
         )
         .await;
     assert_is_redirect_to(&response, "/profile");
     assert!(app.get_html("/profile").await.contains("Password changed"));
     assert_is_redirect_to(&laptop.get("/").await, "/login");
-    assert_eq!(
-        app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()),
-        1
-    );
+    assert_eq!(app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()), 1);
 
     let fresh = app.new_session();
-    assert_eq!(
-        fresh.login("ana@example.com", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(fresh.login("ana@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_is_redirect_to(&fresh.login("ana@example.com", new_password).await, "/");
 }
 
@@ -430,13 +311,7 @@ async fn changing_the_password_requires_the_current_one() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("current password is not correct")
-    );
+    assert!(response.text().await.unwrap().contains("current password is not correct"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -468,40 +343,15 @@ async fn a_busy_session_still_ends_at_the_absolute_timeout() {
 async fn session_cookie_is_http_only_and_same_site_lax_and_secure_when_configured() {
     let app = spawn_app().await;
     let response = app.get("/login").await;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    assert!(
-        !cookie.contains("Secure"),
-        "plain-http localhost keeps cookies usable: {cookie}"
-    );
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain-http localhost keeps cookies usable: {cookie}");
 
     let secure = spawn_app_with(|s| s.public_url = Some("https://dial.example.com".into())).await;
     let response = secure.get("/login").await;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap();
-    assert!(
-        cookie.starts_with("__Host-voxdial=") && cookie.contains("Secure"),
-        "{cookie}"
-    );
-    assert!(
-        response
-            .headers()
-            .get("strict-transport-security")
-            .is_some()
-    );
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("__Host-voxdial=") && cookie.contains("Secure"), "{cookie}");
+    assert!(response.headers().get("strict-transport-security").is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -511,31 +361,14 @@ async fn members_are_forbidden_from_admin_pages() {
 
     let page = app.get("/team").await;
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("You do not have access to this page")
-    );
-    let action = app
-        .post_form(
-            "/team",
-            &[
-                ("name", "Eve"),
-                ("email", "eve@example.com"),
-                ("role", "admin"),
-            ],
-        )
-        .await;
+    assert!(page.text().await.unwrap().contains("You do not have access to this page"));
+    let action = app.post_form("/team", &[("name", "Eve"), ("email", "eve@example.com"), ("role", "admin")]).await;
     assert_eq!(action.status(), StatusCode::FORBIDDEN);
     let htmx = app.post_htmx("/team/1/disable", &[]).await;
     assert_eq!(htmx.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 1);
     let dashboard = app.get_html("/").await;
-    assert!(
-        !dashboard.contains("href=\"/team\""),
-        "members see no admin navigation"
-    );
+    assert!(!dashboard.contains("href=\"/team\""), "members see no admin navigation");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -547,8 +380,7 @@ async fn a_role_change_takes_effect_on_the_next_request() {
     member.login("ana@example.com", PASSWORD).await;
     assert_eq!(member.get("/team").await.status(), StatusCode::FORBIDDEN);
 
-    app.post_form(&format!("/team/{member_id}/role"), &[("role", "admin")])
-        .await;
+    app.post_form(&format!("/team/{member_id}/role"), &[("role", "admin")]).await;
     assert_eq!(member.get("/team").await.status(), StatusCode::OK);
 }
 
@@ -556,35 +388,18 @@ async fn a_role_change_takes_effect_on_the_next_request() {
 async fn htmx_requests_without_a_session_are_sent_to_login_with_hx_redirect() {
     let app = spawn_app().await;
     app.create_user("ana@example.com", "Ana", Role::Member);
-    let response = app
-        .client
-        .get(app.url("/team"))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/team")).header("HX-Request", "true").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.headers().get("hx-redirect").unwrap(),
-        "/login?next=%2Fteam"
-    );
+    assert_eq!(response.headers().get("hx-redirect").unwrap(), "/login?next=%2Fteam");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn housekeeping_removes_expired_sessions() {
     let app = spawn_app_with(|s| s.session_idle_timeout_secs = 1).await;
     let id = app.login_as("ana@example.com", "Ana", Role::Member).await;
-    assert_eq!(
-        app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()),
-        1
-    );
+    assert_eq!(app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()), 1);
     let later = db::now() + chrono::Duration::seconds(5);
-    let removed = voxdial::worker::housekeeping_step(&app.state.db, &app.state.settings, later)
-        .await
-        .unwrap();
+    let removed = voxdial::worker::housekeeping_step(&app.state.db, &app.state.settings, later).await.unwrap();
     assert!(removed.sessions >= 1);
-    assert_eq!(
-        app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()),
-        0
-    );
+    assert_eq!(app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()), 0);
 }

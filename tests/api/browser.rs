@@ -18,11 +18,7 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let chromedriver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -54,48 +50,42 @@ impl Browser {
         ] {
             caps.add_arg(arg).unwrap();
         }
-        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
-            .unwrap();
-        let driver = WebDriver::new(&server, caps)
-            .await
-            .expect("a Chromium session");
-        Browser {
-            driver,
-            chromedriver,
-            _profile: profile,
-        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
+        let driver = WebDriver::new(&server, caps).await.expect("a Chromium session");
+        Browser { driver, chromedriver, _profile: profile }
     }
 
     pub async fn screenshot(&self, name: &str) {
-        self.driver
-            .screenshot(&screenshot_dir().join(format!("{name}.png")))
-            .await
-            .unwrap();
+        self.driver.screenshot(&screenshot_dir().join(format!("{name}.png"))).await.unwrap();
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
-        let field = self
-            .driver
-            .find(By::Css(css))
-            .await
-            .unwrap_or_else(|_| panic!("field {css}"));
+        let field = self.driver.find(By::Css(css)).await.unwrap_or_else(|_| panic!("field {css}"));
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
     }
 
+    /// Clicks the element once it is there (htmx may still be swapping it in).
     pub async fn click(&self, css: &str) {
-        self.driver
-            .find(By::Css(css))
-            .await
-            .unwrap_or_else(|_| panic!("element {css}"))
-            .click()
-            .await
-            .unwrap();
+        for _ in 0..100 {
+            if let Ok(element) = self.driver.find(By::Css(css)).await
+                && element.click().await.is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("element {css} never became clickable");
     }
 
     /// Waits until the page body contains `text`.
     pub async fn wait_for_text(&self, text: &str) {
-        for _ in 0..100 {
+        self.wait_for_text_within(text, Duration::from_secs(5)).await;
+    }
+
+    pub async fn wait_for_text_within(&self, text: &str, limit: Duration) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
             if let Ok(body) = self.driver.find(By::Tag("body")).await
                 && body.text().await.unwrap_or_default().contains(text)
             {
@@ -103,14 +93,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let body = self
-            .driver
-            .find(By::Tag("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = self.driver.find(By::Tag("body")).await.unwrap().text().await.unwrap();
         panic!("“{text}” never appeared; the page says:\n{body}");
     }
 
@@ -126,16 +109,12 @@ async fn first_admin_sets_up_logs_out_logs_in_and_manages_the_team() {
     let browser = Browser::start().await;
 
     browser.driver.goto(app.url("/")).await.unwrap();
-    browser
-        .wait_for_text("Create the first admin account")
-        .await;
+    browser.wait_for_text("Create the first admin account").await;
     browser.screenshot("setup").await;
     browser.fill("input[name=name]", "Ada Admin").await;
     browser.fill("input[name=email]", "ada@example.com").await;
     browser.fill("input[name=password]", PASSWORD).await;
-    browser
-        .fill("input[name=password_confirmation]", PASSWORD)
-        .await;
+    browser.fill("input[name=password_confirmation]", PASSWORD).await;
     browser.click("button[type=submit]").await;
     browser.wait_for_text("Your admin account is ready").await;
     browser.wait_for_text("Calls today").await;
@@ -143,13 +122,9 @@ async fn first_admin_sets_up_logs_out_logs_in_and_manages_the_team() {
     browser.click(".usermenu button").await;
     browser.wait_for_text("You have been logged out.").await;
     browser.fill("input[name=email]", "ada@example.com").await;
-    browser
-        .fill("input[name=password]", "not the password")
-        .await;
+    browser.fill("input[name=password]", "not the password").await;
     browser.click("button[type=submit]").await;
-    browser
-        .wait_for_text("Email or password is incorrect.")
-        .await;
+    browser.wait_for_text("Email or password is incorrect.").await;
     browser.fill("input[name=password]", PASSWORD).await;
     browser.screenshot("login").await;
     browser.click("button[type=submit]").await;
@@ -158,47 +133,21 @@ async fn first_admin_sets_up_logs_out_logs_in_and_manages_the_team() {
 
     browser.click("a[href='/team']").await;
     browser.wait_for_text("Add a team member").await;
-    browser
-        .fill("#add-user input[name=name]", "Ben Member")
-        .await;
-    browser
-        .fill("#add-user input[name=email]", "ben@example.com")
-        .await;
-    browser
-        .fill("#add-user input[name=password]", PASSWORD)
-        .await;
-    browser
-        .fill("#add-user input[name=password_confirmation]", PASSWORD)
-        .await;
+    browser.fill("#add-user input[name=name]", "Ben Member").await;
+    browser.fill("#add-user input[name=email]", "ben@example.com").await;
+    browser.fill("#add-user input[name=password]", PASSWORD).await;
+    browser.fill("#add-user input[name=password_confirmation]", PASSWORD).await;
     browser.click("#add-user button[type=submit]").await;
-    browser
-        .wait_for_text("Ben Member can now log in as ben@example.com.")
-        .await;
+    browser.wait_for_text("Ben Member can now log in as ben@example.com.").await;
     browser.screenshot("team").await;
 
     // Disabling asks for confirmation (hx-confirm) and goes through htmx with the CSRF header.
-    let ben_row = browser
-        .driver
-        .find(By::XPath("//tr[td[contains(., 'ben@example.com')]]"))
-        .await
-        .unwrap();
-    ben_row
-        .find(By::Css("button.danger"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let ben_row = browser.driver.find(By::XPath("//tr[td[contains(., 'ben@example.com')]]")).await.unwrap();
+    ben_row.find(By::Css("button.danger")).await.unwrap().click().await.unwrap();
     browser.driver.accept_alert().await.unwrap();
-    browser
-        .wait_for_text("Ben Member is disabled and logged out.")
-        .await;
+    browser.wait_for_text("Ben Member is disabled and logged out.").await;
 
-    browser
-        .driver
-        .set_window_rect(0, 0, 390, 844)
-        .await
-        .unwrap();
+    browser.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
     browser.driver.goto(app.url("/")).await.unwrap();
     browser.wait_for_text("Calls today").await;
     browser.screenshot("dashboard-phone").await;
@@ -217,22 +166,13 @@ async fn log_in(browser: &Browser, app: &crate::helpers::TestApp, email: &str) {
 /// Chooses an option of a select by its visible text, as a person would.
 async fn choose(browser: &Browser, select_css: &str, text: &str) {
     let select = browser.driver.find(By::Css(select_css)).await.unwrap();
-    thirtyfour::components::SelectElement::new(&select)
-        .await
-        .unwrap()
-        .select_by_partial_text(text)
-        .await
-        .unwrap();
+    thirtyfour::components::SelectElement::new(&select).await.unwrap().select_by_partial_text(text).await.unwrap();
 }
 
 /// Text of the resolution table row for `lead` (real or test); empty while htmx is
 /// swapping the panel (the element found may go stale before it is read).
 async fn resolution_row(browser: &Browser, lead: &str) -> String {
-    let Ok(row) = browser
-        .driver
-        .find(By::Css(format!("#resolution tr[data-lead='{lead}']")))
-        .await
-    else {
+    let Ok(row) = browser.driver.find(By::Css(format!("#resolution tr[data-lead='{lead}']"))).await else {
         return String::new();
     };
     row.text().await.unwrap_or_default()
@@ -245,10 +185,7 @@ async fn wait_for_row(browser: &Browser, lead: &str, text: &str) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!(
-        "the {lead} row never showed “{text}”: {}",
-        resolution_row(browser, lead).await
-    );
+    panic!("the {lead} row never showed “{text}”: {}", resolution_row(browser, lead).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -258,39 +195,20 @@ async fn the_ai_agents_tab_picks_agent_template_and_number_and_shows_the_resolut
     let app = spawn_app().await;
     app.login_as_admin().await;
     let fake = FakeProvider::start().await;
-    fake.with_agents(&[
-        ("agent_prod", "Production Pat"),
-        ("agent_test", "Tester Tom"),
-    ])
-    .await;
+    fake.with_agents(&[("agent_prod", "Production Pat"), ("agent_test", "Tester Tom")]).await;
     let connection = app.add_connection("ElevenLabs", &fake.url()).await;
-    app.add_number(connection, "+14155550102", "Campaign line", "pn_campaign")
+    app.add_number(connection, "+14155550102", "Campaign line", "pn_campaign").await;
+    app.add_agent(connection, "Production Pat", "agent_prod", None).await;
+    app.add_agent(connection, "Tester Tom", "agent_test", None).await;
+    app.add_template("Opening", "You call {{ lead.first_name }} for {{ campaign.name }}.", "Hi {{ lead.first_name }}!")
         .await;
-    app.add_agent(connection, "Production Pat", "agent_prod", None)
-        .await;
-    app.add_agent(connection, "Tester Tom", "agent_test", None)
-        .await;
-    app.add_template(
-        "Opening",
-        "You call {{ lead.first_name }} for {{ campaign.name }}.",
-        "Hi {{ lead.first_name }}!",
-    )
-    .await;
     let campaign = app.add_campaign("Spring push").await;
 
     let browser = Browser::start().await;
     log_in(&browser, &app, "admin@example.com").await;
-    browser
-        .driver
-        .goto(app.url(&format!("/campaigns/{campaign}/ai-agents")))
-        .await
-        .unwrap();
+    browser.driver.goto(app.url(&format!("/campaigns/{campaign}/ai-agents"))).await.unwrap();
     browser.wait_for_text("Effective resolution").await;
-    assert!(
-        resolution_row(&browser, "real")
-            .await
-            .contains("MISSING_AGENT")
-    );
+    assert!(resolution_row(&browser, "real").await.contains("MISSING_AGENT"));
 
     choose(&browser, "#production_agent_id", "Production Pat").await;
     wait_for_row(&browser, "real", "MISSING_PHONE_NUMBER").await;
@@ -305,30 +223,16 @@ async fn the_ai_agents_tab_picks_agent_template_and_number_and_shows_the_resolut
     browser.screenshot("ai-agents-unsaved").await;
 
     // The picker's filter is an htmx partial too.
-    browser
-        .fill("#picker-test_agent_id input[type=search]", "zzz")
-        .await;
+    browser.fill("#picker-test_agent_id input[type=search]", "zzz").await;
     for _ in 0..100 {
-        let options = browser
-            .driver
-            .find_all(By::Css("#test_agent_id option"))
-            .await
-            .unwrap();
+        let options = browser.driver.find_all(By::Css("#test_agent_id option")).await.unwrap();
         if options.len() == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let options = browser
-        .driver
-        .find_all(By::Css("#test_agent_id option"))
-        .await
-        .unwrap();
-    assert_eq!(
-        options.len(),
-        2,
-        "only “none” and the current choice remain"
-    );
+    let options = browser.driver.find_all(By::Css("#test_agent_id option")).await.unwrap();
+    assert_eq!(options.len(), 2, "only “none” and the current choice remain");
 
     browser.click("#ai-agents-form button[type=submit]").await;
     browser.wait_for_text("AI agents saved.").await;
@@ -340,15 +244,113 @@ async fn the_ai_agents_tab_picks_agent_template_and_number_and_shows_the_resolut
         ("/agents", "agents", "Tester Tom"),
         ("/phone-numbers", "phone-numbers", "+14155550102"),
         ("/templates/1", "template-editor", "System prompt"),
-        (
-            &format!("/campaigns/{campaign}") as &str,
-            "campaign-overview",
-            "Production Pat",
-        ),
+        (&format!("/campaigns/{campaign}") as &str, "campaign-overview", "Production Pat"),
     ] {
         browser.driver.goto(app.url(path)).await.unwrap();
         browser.wait_for_text(text).await;
         browser.screenshot(name).await;
     }
     browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_import_runs_with_a_live_progress_bar_and_the_rows_appear() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let campaign = app.add_campaign("Spring push").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leads.csv");
+    std::fs::write(
+        &file,
+        "First Name;Last Name;Phone;Company;Plan\nAna;Lima;(212) 555-0123;Lima Logistics;gold\nBruno;Costa;+14155550100;Costa & Filhos;silver\nBad;Row;12;;\n",
+    )
+    .unwrap();
+
+    let browser = Browser::start().await;
+    log_in(&browser, &app, "admin@example.com").await;
+    browser.driver.goto(app.url(&format!("/campaigns/{campaign}/leads"))).await.unwrap();
+    browser.wait_for_text("No leads yet.").await;
+    browser.click("a[href$='/imports/new']").await;
+    browser.driver.find(By::Css("input[type=file]")).await.unwrap().send_keys(file.to_str().unwrap()).await.unwrap();
+    browser.click("button[type=submit].primary").await;
+    browser.wait_for_text("Match the columns").await;
+    browser.wait_for_text("semicolon-separated").await;
+    browser.screenshot("import-mapping").await;
+    browser.click("button[type=submit].primary").await;
+    browser.wait_for_text("Import started").await;
+    app.run_imports().await;
+    browser.wait_for_text("Import finished").await;
+    browser.wait_for_text("Download the error report").await;
+    browser.screenshot("import-finished").await;
+    browser.click("#import-progress a.primary").await;
+    browser.wait_for_text("Costa & Filhos").await;
+    browser.wait_for_text("+12125550123").await;
+    browser.screenshot("leads-list").await;
+
+    // Search narrows the table in place (htmx) and keeps a shareable address.
+    browser.fill("input[name=q]", "bru").await;
+    for _ in 0..100 {
+        let rows = browser.driver.find_all(By::Css("#lead-table tbody tr")).await.unwrap();
+        if rows.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(browser.driver.find_all(By::Css("#lead-table tbody tr")).await.unwrap().len(), 1);
+    assert!(browser.driver.current_url().await.unwrap().as_str().contains("q=bru"));
+    browser.click("#lead-table tbody a").await;
+    browser.wait_for_text("No calls yet.").await;
+    browser.screenshot("lead-detail").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_status() {
+    let app = spawn_app().await;
+    let demo = voxdial::demo::start(&app.state, Duration::from_millis(800)).await.unwrap();
+    let password = demo.new_admin_password.clone().expect("a fresh demo prints its password");
+    // A lead whose simulated call is answered (others are busy or do not pick up).
+    let lead = app.with_conn(|c| {
+        let page = voxdial::db::leads::page(
+            c,
+            &voxdial::db::leads::LeadFilter {
+                campaign_id: Some(demo.campaign_id),
+                is_test: Some(false),
+                ..Default::default()
+            },
+            voxdial::db::leads::LeadSort::Oldest,
+            &voxdial::db::leads::PageAt::First,
+            50,
+        )
+        .unwrap();
+        page.rows.into_iter().find(|l| voxdial::provider::simulator::answers(&l.phone, 1)).unwrap()
+    });
+
+    let browser = Browser::start().await;
+    browser.driver.goto(app.url("/login")).await.unwrap();
+    browser.fill("input[name=email]", voxdial::demo::ADMIN_EMAIL).await;
+    browser.fill("input[name=password]", &password).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Demo: Spring outreach").await;
+    browser.click("a[href='/campaigns']").await;
+    browser.click(&format!("a[href='/campaigns/{}']", demo.campaign_id)).await;
+    browser.click(&format!("a[href='/campaigns/{}/leads']", demo.campaign_id)).await;
+    browser.wait_for_text("54 lead(s) in this campaign.").await;
+    browser.screenshot("demo-leads").await;
+    browser.fill("input[name=q]", &lead.phone).await;
+    browser.wait_for_text(&format!("{} {}", lead.first_name, lead.last_name)).await;
+    browser.click(&format!("#lead-table a[href='/leads/{}']", lead.id)).await;
+    browser.click("#call-now button").await;
+    browser.wait_for_text("Calling now.").await;
+    browser.screenshot("demo-call-live").await;
+    // The live panel polls; when the signed webhook has landed the page reloads with the transcript.
+    browser.wait_for_text_within(&format!("Hi {}", lead.first_name), Duration::from_secs(15)).await;
+    browser.wait_for_text("Completed").await;
+    browser.screenshot("demo-call-transcript").await;
+    browser.click(&format!("a[href='/leads/{}']", lead.id)).await;
+    browser.wait_for_text("Attempts").await;
+    let status = browser.driver.find(By::Css("h1 .badge")).await.unwrap().text().await.unwrap();
+    assert_ne!(status, "New", "the outcome moved the lead's status");
+    browser.quit().await;
+    demo.simulator.stop().await;
 }

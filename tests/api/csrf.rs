@@ -22,21 +22,9 @@ async fn a_form_without_a_token_is_rejected_and_changes_nothing() {
     let app = spawn_app().await;
     app.login_as_admin().await;
 
-    let response = app
-        .client
-        .post(app.url("/team"))
-        .form(&add_member_form())
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/team")).form(&add_member_form()).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("did not come from voxdial")
-    );
+    assert!(response.text().await.unwrap().contains("did not come from voxdial"));
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 1);
 }
 
@@ -47,13 +35,7 @@ async fn a_wrong_token_is_rejected_in_the_form_and_in_the_header() {
 
     let mut form = add_member_form();
     form.push(("csrf_token", "forged"));
-    let response = app
-        .client
-        .post(app.url("/team"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/team")).form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     let response = app
@@ -66,11 +48,7 @@ async fn a_wrong_token_is_rejected_in_the_form_and_in_the_header() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        response.headers().get("hx-retarget").unwrap(),
-        "#messages",
-        "htmx gets a toast fragment"
-    );
+    assert_eq!(response.headers().get("hx-retarget").unwrap(), "#messages", "htmx gets a toast fragment");
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 1);
 }
 
@@ -83,13 +61,7 @@ async fn another_sessions_token_does_not_work() {
 
     let mut form = add_member_form();
     form.push(("csrf_token", &foreign_token));
-    let response = app
-        .client
-        .post(app.url("/team"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/team")).form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
@@ -111,33 +83,15 @@ async fn a_cross_origin_post_is_rejected_even_with_a_valid_token() {
 
     let mut form = add_member_form();
     form.push(("csrf_token", &token));
-    let response = app
-        .client
-        .post(app.url("/team"))
-        .header("Origin", "https://evil.example")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.post(app.url("/team")).header("Origin", "https://evil.example").form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = app
-        .client
-        .post(app.url("/team"))
-        .header("Sec-Fetch-Site", "cross-site")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.post(app.url("/team")).header("Sec-Fetch-Site", "cross-site").form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
-    let same_origin = app
-        .client
-        .post(app.url("/team"))
-        .header("Origin", &app.address)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let same_origin =
+        app.client.post(app.url("/team")).header("Origin", &app.address).form(&form).send().await.unwrap();
     assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 2);
 }

@@ -20,16 +20,15 @@ impl Respond for AgentById {
             Some((agent_id, name)) => ResponseTemplate::new(200).set_body_json(json!({
                 "agent_id": agent_id, "name": name, "conversation_config": {}, "platform_settings": {}, "tags": []
             })),
-            None => ResponseTemplate::new(404).set_body_json(json!({"detail": {"status": "agent_not_found", "message": "Agent not found"}})),
+            None => ResponseTemplate::new(404)
+                .set_body_json(json!({"detail": {"status": "agent_not_found", "message": "Agent not found"}})),
         }
     }
 }
 
 impl FakeProvider {
     pub async fn start() -> FakeProvider {
-        FakeProvider {
-            server: MockServer::start().await,
-        }
+        FakeProvider { server: MockServer::start().await }
     }
 
     pub fn url(&self) -> String {
@@ -38,10 +37,8 @@ impl FakeProvider {
 
     /// Serves the agents, two per page with a cursor, and each agent by id.
     pub async fn with_agents(&self, agents: &[(&str, &str)]) {
-        let agents: Vec<(String, String)> = agents
-            .iter()
-            .map(|(id, name)| (id.to_string(), name.to_string()))
-            .collect();
+        let agents: Vec<(String, String)> =
+            agents.iter().map(|(id, name)| (id.to_string(), name.to_string())).collect();
         let pages: Vec<&[(String, String)]> = agents.chunks(2).collect();
         for (index, page) in pages.iter().enumerate() {
             let has_more = index + 1 < pages.len();
@@ -54,25 +51,20 @@ impl FakeProvider {
                 "next_cursor": if has_more { Value::from(format!("cursor-{}", index + 1)) } else { Value::Null },
                 "has_more": has_more
             });
-            let mock = Mock::given(method("GET"))
-                .and(path("/v1/convai/agents"))
-                .and(header("xi-api-key", API_KEY));
+            let mock = Mock::given(method("GET")).and(path("/v1/convai/agents")).and(header("xi-api-key", API_KEY));
             let mock = if index == 0 {
                 mock.and(query_param_is_missing("cursor"))
             } else {
                 mock.and(query_param("cursor", format!("cursor-{index}")))
             };
-            mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
-                .mount(&self.server)
-                .await;
+            mock.respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&self.server).await;
         }
         if agents.is_empty() {
             Mock::given(method("GET"))
                 .and(path("/v1/convai/agents"))
                 .respond_with(
-                    ResponseTemplate::new(200).set_body_json(
-                        json!({"agents": [], "next_cursor": null, "has_more": false}),
-                    ),
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({"agents": [], "next_cursor": null, "has_more": false})),
                 )
                 .mount(&self.server)
                 .await;
@@ -98,9 +90,10 @@ impl FakeProvider {
     /// Rejects every request as ElevenLabs does for a bad key.
     pub async fn rejecting_the_key(&self) {
         Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(401).set_body_json(
-                json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}),
-            ))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .set_body_json(json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}})),
+            )
             .mount(&self.server)
             .await;
     }
@@ -110,4 +103,57 @@ impl FakeProvider {
 pub fn twilio_number(id: &str, number: &str, label: &str) -> Value {
     json!({"phone_number": number, "label": label, "phone_number_id": id, "provider": "twilio",
            "assigned_agent": null, "supports_inbound": true, "supports_outbound": true})
+}
+
+impl FakeProvider {
+    /// Accepts outbound calls on both endpoints, answering with fresh conversation ids.
+    pub async fn accepting_calls(&self) {
+        for (endpoint, id_field) in [("twilio", "callSid"), ("sip-trunk", "sip_call_id")] {
+            Mock::given(method("POST"))
+                .and(path(format!("/v1/convai/{endpoint}/outbound-call")))
+                .and(header("xi-api-key", API_KEY))
+                .respond_with(move |req: &Request| {
+                    let body: Value = serde_json::from_slice(&req.body).unwrap();
+                    let interaction = body["conversation_initiation_client_data"]["dynamic_variables"]["voxdial_interaction_id"]
+                        .as_str()
+                        .unwrap_or("0")
+                        .to_owned();
+                    ResponseTemplate::new(200).set_body_json(json!({
+                        "success": true, "message": "Success", "conversation_id": format!("conv_{interaction}"), id_field: format!("sid_{interaction}")
+                    }))
+                })
+                .mount(&self.server)
+                .await;
+        }
+    }
+
+    /// Answers outbound calls with `status` and `body`.
+    pub async fn answering_calls_with(&self, status: u16, body: Value) {
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v1/convai/(twilio|sip-trunk)/outbound-call$"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The JSON bodies of the outbound-call requests received, in order, with their paths.
+    pub async fn placed_calls(&self) -> Vec<(String, Value)> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().ends_with("/outbound-call"))
+            .map(|r| (r.url.path().to_owned(), serde_json::from_slice(&r.body).unwrap()))
+            .collect()
+    }
+
+    /// Serves one conversation for the reconciler.
+    pub async fn with_conversation(&self, conversation_id: &str, status: u16, body: Value) {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/convai/conversations/{conversation_id}")))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&self.server)
+            .await;
+    }
 }

@@ -23,15 +23,8 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 
 /// A database for one test, removed when the test ends.
 pub enum TestDatabase {
-    Sqlite {
-        url: String,
-        _dir: tempfile::TempDir,
-    },
-    Postgres {
-        url: String,
-        admin_url: String,
-        name: String,
-    },
+    Sqlite { url: String, _dir: tempfile::TempDir },
+    Postgres { url: String, admin_url: String, name: String },
 }
 
 impl TestDatabase {
@@ -41,24 +34,17 @@ impl TestDatabase {
                 // The URL names a maintenance database (…/postgres); each test gets a sibling.
                 let name = format!(
                     "voxdial_test_{}",
-                    voxdial::crypto::sha256_hex(voxdial::crypto::random_token().as_bytes())[..16]
-                        .to_owned()
+                    voxdial::crypto::sha256_hex(voxdial::crypto::random_token().as_bytes())[..16].to_owned()
                 );
-                let mut admin = diesel::PgConnection::establish(&admin_url)
-                    .expect("connecting to the test PostgreSQL server");
+                let mut admin =
+                    diesel::PgConnection::establish(&admin_url).expect("connecting to the test PostgreSQL server");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("creating the test database");
-                let base = admin_url
-                    .rsplit_once('/')
-                    .expect("VOXDIAL_TEST_POSTGRES_URL must end with a database name")
-                    .0;
+                let base =
+                    admin_url.rsplit_once('/').expect("VOXDIAL_TEST_POSTGRES_URL must end with a database name").0;
                 let url = format!("{base}/{name}");
-                TestDatabase::Postgres {
-                    url,
-                    admin_url,
-                    name,
-                }
+                TestDatabase::Postgres { url, admin_url, name }
             }
             Err(_) => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -81,17 +67,13 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let TestDatabase::Postgres {
-            admin_url, name, ..
-        } = self
-        {
+        if let TestDatabase::Postgres { admin_url, name, .. } = self {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Off the async runtime: dropping may happen inside it.
             let _ = std::thread::spawn(move || {
                 if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
                     let _ =
-                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut admin);
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
                 }
             })
             .join();
@@ -131,21 +113,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create();
     let mut settings = test_settings(&database);
     configure(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("building the app");
+    let app = Application::build(settings).await.expect("building the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let session = TestSession::new(&address);
-    TestApp {
-        address,
-        state,
-        session,
-        handle,
-        database,
-    }
+    TestApp { address, state, session, handle, database }
 }
 
 impl Drop for TestApp {
@@ -189,8 +163,7 @@ impl TestApp {
 
     /// Creates an admin and logs the default session in as them.
     pub async fn login_as_admin(&self) -> i64 {
-        self.login_as("admin@example.com", "Ada Admin", Role::Admin)
-            .await
+        self.login_as("admin@example.com", "Ada Admin", Role::Admin).await
     }
 
     pub async fn login_as(&self, email: &str, name: &str, role: Role) -> i64 {
@@ -215,11 +188,7 @@ impl TestSession {
             .cookie_store(true)
             .build()
             .expect("HTTP client");
-        TestSession {
-            address: address.to_owned(),
-            client,
-            csrf: Mutex::new(None),
-        }
+        TestSession { address: address.to_owned(), client, csrf: Mutex::new(None) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -268,12 +237,7 @@ impl TestSession {
         let token = self.csrf_token().await;
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         body.push(("csrf_token", &token));
-        self.client
-            .post(self.url(path))
-            .form(&body)
-            .send()
-            .await
-            .expect("POST")
+        self.client.post(self.url(path)).form(&body).send().await.expect("POST")
     }
 
     /// POST as htmx does: the token in a header and `HX-Request: true`.
@@ -298,9 +262,7 @@ impl TestSession {
 
     /// Logs in (the CSRF token changes at login).
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        let response = self
-            .post_form("/login", &[("email", email), ("password", password)])
-            .await;
+        let response = self.post_form("/login", &[("email", email), ("password", password)]).await;
         *self.csrf.lock().unwrap() = None;
         response
     }
@@ -314,38 +276,22 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 }
 
 pub fn assert_is_redirect_to(response: &reqwest::Response, location: &str) {
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "expected a redirect to {location}"
-    );
-    assert_eq!(
-        response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok()),
-        Some(location)
-    );
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a redirect to {location}");
+    assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some(location));
 }
 
 /// Where screenshots from browser tests go (looked at by people, not asserted).
 pub fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("screenshots");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// The id at the end of a redirect's location, e.g. `/campaigns/7/ai-agents` → 7.
 pub fn id_from_location(response: &reqwest::Response, prefix: &str) -> i64 {
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| {
-            panic!("expected a redirect, got {}", response.status());
-        });
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_else(|| {
+        panic!("expected a redirect, got {}", response.status());
+    });
     location
         .strip_prefix(prefix)
         .and_then(|rest| rest.split(['/', '?']).next())
@@ -372,13 +318,7 @@ impl TestSession {
         id_from_location(&response, "/settings/providers/")
     }
 
-    pub async fn add_number(
-        &self,
-        connection_id: i64,
-        e164: &str,
-        label: &str,
-        provider_id: &str,
-    ) -> i64 {
+    pub async fn add_number(&self, connection_id: i64, e164: &str, label: &str, provider_id: &str) -> i64 {
         let response = self
             .post_form(
                 "/phone-numbers",
@@ -396,13 +336,7 @@ impl TestSession {
         self.last_id("phone_numbers", provider_id).await
     }
 
-    pub async fn add_agent(
-        &self,
-        connection_id: i64,
-        name: &str,
-        agent_id: &str,
-        default_number: Option<i64>,
-    ) -> i64 {
+    pub async fn add_agent(&self, connection_id: i64, name: &str, agent_id: &str, default_number: Option<i64>) -> i64 {
         let number = default_number.map(|n| n.to_string()).unwrap_or_default();
         let response = self
             .post_form(
@@ -423,11 +357,7 @@ impl TestSession {
         let response = self
             .post_form(
                 "/templates",
-                &[
-                    ("name", name),
-                    ("system_prompt", system_prompt),
-                    ("first_message", first_message),
-                ],
+                &[("name", name), ("system_prompt", system_prompt), ("first_message", first_message)],
             )
             .await;
         id_from_location(&response, "/templates/")
@@ -437,12 +367,7 @@ impl TestSession {
         let response = self
             .post_form(
                 "/campaigns",
-                &[
-                    ("name", name),
-                    ("status", "active"),
-                    ("timezone", "America/New_York"),
-                    ("default_region", "US"),
-                ],
+                &[("name", name), ("status", "active"), ("timezone", "America/New_York"), ("default_region", "US")],
             )
             .await;
         id_from_location(&response, "/campaigns/")
@@ -455,11 +380,35 @@ impl TestSession {
             _ => ("/agents", "id=\"agent-"),
         };
         let html = self.get_html(page).await;
-        let at = html
-            .find(provider_id)
-            .unwrap_or_else(|| panic!("{provider_id} not listed on {page}"));
+        let at = html.find(provider_id).unwrap_or_else(|| panic!("{provider_id} not listed on {page}"));
         let start = html[..at].rfind(marker).expect("row id") + marker.len();
         let end = start + html[start..].find('"').unwrap();
         html[start..end].parse().unwrap()
+    }
+}
+
+/// Lead imports through the pages.
+impl TestSession {
+    /// Uploads a CSV file to a campaign; the response is the redirect to the mapping step.
+    pub async fn upload_csv(&self, campaign_id: i64, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()).mime_str("text/csv").unwrap();
+        self.client
+            .post(self.url(&format!("/campaigns/{campaign_id}/imports?csrf_token={token}")))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("upload")
+    }
+}
+
+impl TestApp {
+    /// Runs the import worker once, as the background loop would.
+    pub async fn run_imports(&self) -> Option<i64> {
+        let db = self.state.db.clone();
+        tokio::task::spawn_blocking(move || voxdial::imports::step(&db, "test-worker", db::now(), &|| true))
+            .await
+            .unwrap()
+            .unwrap()
     }
 }

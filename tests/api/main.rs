@@ -2,19 +2,25 @@
 //! fresh database (SQLite by default, PostgreSQL when VOXDIAL_TEST_POSTGRES_URL is set).
 //! All tests build into this one binary.
 
+mod call_setup;
 mod fake_provider;
 mod helpers;
 
 mod agents;
 mod auth;
 mod browser;
+mod calls;
 mod campaigns;
 mod cli;
 mod csrf;
 mod headers;
 mod health;
+mod imports;
+mod leads;
 mod phone_numbers;
 mod prompts;
 mod providers;
+mod reconcile;
 mod schema;
 mod team;
+mod webhooks;

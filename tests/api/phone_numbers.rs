@@ -14,8 +14,7 @@ async fn numbers_added_by_hand_are_normalised_to_e164() {
     let fake = FakeProvider::start().await;
     let conn_id = app.add_connection("Conn", &fake.url()).await;
 
-    app.add_number(conn_id, "(415) 555-2671", "Sales line", "pn_sales")
-        .await;
+    app.add_number(conn_id, "(415) 555-2671", "Sales line", "pn_sales").await;
     let numbers = app.with_conn(|c| db::phone_numbers::list(c).unwrap());
     assert_eq!(numbers[0].number.e164, "+14155552671");
     assert_eq!(numbers[0].number.telephony, "twilio");
@@ -35,10 +34,7 @@ async fn numbers_added_by_hand_are_normalised_to_e164() {
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
-    assert!(
-        html.contains("is not a valid phone number") || html.contains("is not a phone number"),
-        "{html}"
-    );
+    assert!(html.contains("is not a valid phone number") || html.contains("is not a phone number"), "{html}");
     assert!(html.contains("value=\"555-01\""), "the input is kept");
 
     let duplicate = app
@@ -54,13 +50,7 @@ async fn numbers_added_by_hand_are_normalised_to_e164() {
         )
         .await;
     assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        duplicate
-            .text()
-            .await
-            .unwrap()
-            .contains("already has a number with the id pn_sales")
-    );
+    assert!(duplicate.text().await.unwrap().contains("already has a number with the id pn_sales"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -77,58 +67,28 @@ async fn numbers_are_imported_from_the_provider_by_choice() {
     .await;
     let conn_id = app.add_connection("Conn", &fake.url()).await;
 
-    let page = app
-        .get_html(&format!("/phone-numbers/import?connection={conn_id}"))
-        .await;
-    assert!(
-        page.contains("+14155550100")
-            && page.contains("+442079460958")
-            && page.contains("+919876543210")
-    );
-    assert!(
-        page.contains("not callable"),
-        "exotel cannot be called from voxdial"
-    );
+    let page = app.get_html(&format!("/phone-numbers/import?connection={conn_id}")).await;
+    assert!(page.contains("+14155550100") && page.contains("+442079460958") && page.contains("+919876543210"));
+    assert!(page.contains("not callable"), "exotel cannot be called from voxdial");
 
     let response = app
-        .post_form(
-            "/phone-numbers/import",
-            &[
-                ("connection", &conn_id.to_string()),
-                ("phone_number_id", "pn_2"),
-            ],
-        )
+        .post_form("/phone-numbers/import", &[("connection", &conn_id.to_string()), ("phone_number_id", "pn_2")])
         .await;
     assert_is_redirect_to(&response, "/phone-numbers");
     let numbers = app.with_conn(|c| db::phone_numbers::list(c).unwrap());
     assert_eq!(numbers.len(), 1);
-    assert_eq!(
-        (
-            numbers[0].number.e164.as_str(),
-            numbers[0].number.telephony.as_str()
-        ),
-        ("+442079460958", "sip_trunk")
-    );
+    assert_eq!((numbers[0].number.e164.as_str(), numbers[0].number.telephony.as_str()), ("+442079460958", "sip_trunk"));
     assert_eq!(numbers[0].number.label, "London");
 
     // Importing again offers it as already imported and never duplicates.
-    let again = app
-        .get_html(&format!("/phone-numbers/import?connection={conn_id}"))
-        .await;
+    let again = app.get_html(&format!("/phone-numbers/import?connection={conn_id}")).await;
     assert!(again.contains("imported"));
     app.post_form(
         "/phone-numbers/import",
-        &[
-            ("connection", &conn_id.to_string()),
-            ("phone_number_id", "pn_2"),
-            ("phone_number_id", "pn_1"),
-        ],
+        &[("connection", &conn_id.to_string()), ("phone_number_id", "pn_2"), ("phone_number_id", "pn_1")],
     )
     .await;
-    assert_eq!(
-        app.with_conn(|c| db::phone_numbers::list(c).unwrap()).len(),
-        2
-    );
+    assert_eq!(app.with_conn(|c| db::phone_numbers::list(c).unwrap()).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -138,11 +98,15 @@ async fn a_failing_provider_is_reported_on_the_import_page() {
     let fake = FakeProvider::start().await;
     fake.rejecting_the_key().await;
     let conn_id = app.add_connection("Conn", &fake.url()).await;
-    let page = app
-        .get_html(&format!("/phone-numbers/import?connection={conn_id}"))
-        .await;
-    assert!(page.contains("Could not list the provider&#39;s numbers: the provider rejected the API key (HTTP 401): Invalid API key")
-        || page.contains("Could not list the provider's numbers: the provider rejected the API key (HTTP 401): Invalid API key"), "{page}");
+    let page = app.get_html(&format!("/phone-numbers/import?connection={conn_id}")).await;
+    assert!(
+        page.contains(
+            "Could not list the provider&#39;s numbers: the provider rejected the API key (HTTP 401): Invalid API key"
+        ) || page.contains(
+            "Could not list the provider's numbers: the provider rejected the API key (HTTP 401): Invalid API key"
+        ),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,28 +117,12 @@ async fn labels_are_edited_inline_with_htmx() {
     let conn_id = app.add_connection("Conn", &fake.url()).await;
     let id = app.add_number(conn_id, "+14155550100", "Old", "pn_1").await;
 
-    let response = app
-        .post_htmx(
-            &format!("/phone-numbers/{id}/label"),
-            &[("label", "New <label>")],
-        )
-        .await;
+    let response = app.post_htmx(&format!("/phone-numbers/{id}/label"), &[("label", "New <label>")]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
-    assert!(
-        html.trim_start()
-            .starts_with(&format!("<tr id=\"number-{id}\"")),
-        "a row fragment: {html}"
-    );
-    assert!(
-        html.contains("New &#60;label&#62;"),
-        "escaped on the page: {html}"
-    );
-    assert_eq!(
-        app.with_conn(|c| db::phone_numbers::find(c, id).unwrap())
-            .label,
-        "New <label>"
-    );
+    assert!(html.trim_start().starts_with(&format!("<tr id=\"number-{id}\"")), "a row fragment: {html}");
+    assert!(html.contains("New &#60;label&#62;"), "escaped on the page: {html}");
+    assert_eq!(app.with_conn(|c| db::phone_numbers::find(c, id).unwrap()).label, "New <label>");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,24 +131,12 @@ async fn a_number_in_use_cannot_be_deleted() {
     app.login_as_admin().await;
     let fake = FakeProvider::start().await;
     let conn_id = app.add_connection("Conn", &fake.url()).await;
-    let number = app
-        .add_number(conn_id, "+14155550100", "Main", "pn_1")
-        .await;
-    let agent = app
-        .add_agent(conn_id, "Alice", "agent_a", Some(number))
-        .await;
+    let number = app.add_number(conn_id, "+14155550100", "Main", "pn_1").await;
+    let agent = app.add_agent(conn_id, "Alice", "agent_a", Some(number)).await;
 
-    let refused = app
-        .post_form(&format!("/phone-numbers/{number}/delete"), &[])
-        .await;
+    let refused = app.post_form(&format!("/phone-numbers/{number}/delete"), &[]).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("still used by agent(s) Alice")
-    );
+    assert!(refused.text().await.unwrap().contains("still used by agent(s) Alice"));
 
     app.post_form(
         &format!("/agents/{agent}"),
@@ -212,9 +148,5 @@ async fn a_number_in_use_cannot_be_deleted() {
         ],
     )
     .await;
-    assert_is_redirect_to(
-        &app.post_form(&format!("/phone-numbers/{number}/delete"), &[])
-            .await,
-        "/phone-numbers",
-    );
+    assert_is_redirect_to(&app.post_form(&format!("/phone-numbers/{number}/delete"), &[]).await, "/phone-numbers");
 }

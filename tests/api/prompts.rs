@@ -10,51 +10,32 @@ use crate::helpers::{assert_is_redirect_to, spawn_app};
 async fn every_save_is_a_new_version_and_old_ones_can_be_restored() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let id = app
-        .add_template(
-            "Opening",
-            "Version one for {{ lead.first_name }}.",
-            "Hi {{ lead.first_name }}",
-        )
-        .await;
+    let id = app.add_template("Opening", "Version one for {{ lead.first_name }}.", "Hi {{ lead.first_name }}").await;
 
     let response = app
         .post_form(
             &format!("/templates/{id}"),
-            &[
-                ("name", "Opening"),
-                ("system_prompt", "Version two."),
-                ("first_message", ""),
-            ],
+            &[("name", "Opening"), ("system_prompt", "Version two."), ("first_message", "")],
         )
         .await;
     assert_is_redirect_to(&response, &format!("/templates/{id}"));
     let editor = app.get_html(&format!("/templates/{id}")).await;
     assert!(editor.contains("Saved as version 2."));
     assert!(
-        editor.contains("Version 2")
-            && editor.contains("Version 1")
-            && editor.contains("Ada Admin"),
+        editor.contains("Version 2") && editor.contains("Version 1") && editor.contains("Ada Admin"),
         "history with author"
     );
 
     let v1 = app.get_html(&format!("/templates/{id}/versions/1")).await;
     assert!(v1.contains("Version one for {{ lead.first_name }}."));
     assert_is_redirect_to(
-        &app.post_form(&format!("/templates/{id}/versions/1/restore"), &[])
-            .await,
+        &app.post_form(&format!("/templates/{id}/versions/1/restore"), &[]).await,
         &format!("/templates/{id}"),
     );
     let latest = app.with_conn(|c| db::templates::latest_version(c, id).unwrap());
     assert_eq!(latest.version, 3);
-    assert_eq!(
-        latest.system_prompt,
-        "Version one for {{ lead.first_name }}."
-    );
-    assert_eq!(
-        latest.first_message.as_deref(),
-        Some("Hi {{ lead.first_name }}")
-    );
+    assert_eq!(latest.system_prompt, "Version one for {{ lead.first_name }}.");
+    assert_eq!(latest.first_message.as_deref(), Some("Hi {{ lead.first_name }}"));
     let audit = app.with_conn(|c| db::audit::page(c, None, 10).unwrap());
     assert!(audit.iter().any(|e| e.action == "prompt_template.restore"));
 }
@@ -68,10 +49,7 @@ async fn an_undefined_variable_is_refused_at_save_with_line_and_column() {
             "/templates",
             &[
                 ("name", "Broken"),
-                (
-                    "system_prompt",
-                    "Hello {{ lead.first_name }}.\nPlan: {{ lead.plan }}",
-                ),
+                ("system_prompt", "Hello {{ lead.first_name }}.\nPlan: {{ lead.plan }}"),
                 ("first_message", ""),
             ],
         )
@@ -79,14 +57,8 @@ async fn an_undefined_variable_is_refused_at_save_with_line_and_column() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("system prompt, line 2, column 10"), "{html}");
-    assert!(
-        html.contains("Plan: {{ lead.plan }}"),
-        "the text typed is kept"
-    );
-    assert!(
-        app.with_conn(|c| db::templates::list(c).unwrap())
-            .is_empty()
-    );
+    assert!(html.contains("Plan: {{ lead.plan }}"), "the text typed is kept");
+    assert!(app.with_conn(|c| db::templates::list(c).unwrap()).is_empty());
 
     // A branch only returning contacts reach is checked too.
     let response = app
@@ -94,22 +66,13 @@ async fn an_undefined_variable_is_refused_at_save_with_line_and_column() {
             "/templates",
             &[
                 ("name", "Branchy"),
-                (
-                    "system_prompt",
-                    "{% if contact_type == 'returning' %}{{ nope }}{% endif %}",
-                ),
+                ("system_prompt", "{% if contact_type == 'returning' %}{{ nope }}{% endif %}"),
                 ("first_message", ""),
             ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("contact_type = returning")
-    );
+    assert!(response.text().await.unwrap().contains("contact_type = returning"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -117,10 +80,9 @@ async fn the_live_preview_renders_for_the_sample_lead_and_each_contact_type() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let template = "{% if contact_type == 'returning' %}Welcome back {{ lead.first_name }}{% else %}Hello {{ lead.first_name }}{% endif %} from {{ campaign.name }}";
-    for (contact_type, expected) in [
-        ("first", "Hello Ana from Sample campaign"),
-        ("returning", "Welcome back Ana from Sample campaign"),
-    ] {
+    for (contact_type, expected) in
+        [("first", "Hello Ana from Sample campaign"), ("returning", "Welcome back Ana from Sample campaign")]
+    {
         let response = app
             .post_htmx(
                 "/templates/preview",
@@ -152,10 +114,7 @@ async fn the_live_preview_renders_for_the_sample_lead_and_each_contact_type() {
         .text()
         .await
         .unwrap();
-    assert!(
-        broken.contains("line 2") && broken.contains("column 4"),
-        "{broken}"
-    );
+    assert!(broken.contains("line 2") && broken.contains("column 4"), "{broken}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -178,6 +137,7 @@ async fn html_in_lead_data_reaches_the_prompt_but_is_escaped_on_the_page() {
                 leads::status.eq("new"),
                 leads::custom_fields.eq(r#"{"plan": "<b>gold</b>"}"#),
                 leads::search_name.eq("eve hacker"),
+                leads::search_last_name.eq(""),
                 leads::search_email.eq(""),
                 leads::search_company.eq(""),
                 leads::created_at.eq(now),
@@ -201,13 +161,9 @@ async fn html_in_lead_data_reaches_the_prompt_but_is_escaped_on_the_page() {
         .text()
         .await
         .unwrap();
+    assert!(!html.contains("<script>alert(1)</script>") && !html.contains("<b>gold</b>"), "{html}");
     assert!(
-        !html.contains("<script>alert(1)</script>") && !html.contains("<b>gold</b>"),
-        "{html}"
-    );
-    assert!(
-        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
-            && html.contains("&#60;b&#62;gold&#60;/b&#62;"),
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") && html.contains("&#60;b&#62;gold&#60;/b&#62;"),
         "{html}"
     );
 
@@ -215,11 +171,7 @@ async fn html_in_lead_data_reaches_the_prompt_but_is_escaped_on_the_page() {
     let saved = app
         .post_form(
             "/templates",
-            &[
-                ("name", "Plan"),
-                ("system_prompt", "{{ lead.plan }}"),
-                ("preview_lead", &lead_id.to_string()),
-            ],
+            &[("name", "Plan"), ("system_prompt", "{{ lead.plan }}"), ("preview_lead", &lead_id.to_string())],
         )
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);

@@ -15,11 +15,7 @@ async fn secrets_are_encrypted_at_rest_and_never_shown_again() {
     let id = app.add_connection("ElevenLabs prod", &fake.url()).await;
 
     let row = app.with_conn(|c| db::providers::find(c, id).unwrap());
-    for sealed in [
-        Some(&row.api_key_enc),
-        row.webhook_secret_enc.as_ref(),
-        row.inbound_token_enc.as_ref(),
-    ] {
+    for sealed in [Some(&row.api_key_enc), row.webhook_secret_enc.as_ref(), row.inbound_token_enc.as_ref()] {
         let sealed = sealed.expect("stored");
         assert!(sealed.starts_with("v1:"));
         assert!(
@@ -34,21 +30,14 @@ async fn secrets_are_encrypted_at_rest_and_never_shown_again() {
         let html = app.get_html(page).await;
         assert!(html.contains("set · …1234"), "{page} shows the hint");
         assert!(
-            !html.contains(API_KEY)
-                && !html.contains("whsec_test_secret")
-                && !html.contains("inbound_test_token"),
+            !html.contains(API_KEY) && !html.contains("whsec_test_secret") && !html.contains("inbound_test_token"),
             "{page} leaks a secret"
         );
         assert!(html.contains(&format!("/webhooks/elevenlabs/{id}/post-call")));
         assert!(html.contains(&format!("/webhooks/elevenlabs/{id}/initiation")));
     }
     let audit = app.with_conn(|c| db::audit::page(c, None, 5).unwrap());
-    assert!(
-        audit
-            .iter()
-            .any(|e| e.action == "provider_connection.create"
-                && e.summary.contains("ElevenLabs prod"))
-    );
+    assert!(audit.iter().any(|e| e.action == "provider_connection.create" && e.summary.contains("ElevenLabs prod")));
     assert!(audit.iter().all(|e| !e.summary.contains(API_KEY)));
 }
 
@@ -60,12 +49,7 @@ async fn a_generated_inbound_token_is_shown_once() {
     let response = app
         .post_form(
             "/settings/providers",
-            &[
-                ("kind", "elevenlabs"),
-                ("name", "Gen"),
-                ("api_base_url", &fake.url()),
-                ("api_key", API_KEY),
-            ],
+            &[("kind", "elevenlabs"), ("name", "Gen"), ("api_base_url", &fake.url()), ("api_key", API_KEY)],
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -78,14 +62,7 @@ async fn a_generated_inbound_token_is_shown_once() {
     let id = app.with_conn(|c| db::providers::list(c).unwrap()[0].id);
     let later = app.get_html(&format!("/settings/providers/{id}")).await;
     assert!(!later.contains(token), "shown only once");
-    let hint: String = token
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let hint: String = token.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     assert!(later.contains(&format!("set · …{hint}")));
 }
 
@@ -100,44 +77,22 @@ async fn test_connection_reports_success_and_the_exact_failure() {
     let good_id = app.add_connection("Good", &good.url()).await;
     let bad_id = app.add_connection("Bad", &bad.url()).await;
 
-    let ok = app
-        .post_htmx(&format!("/settings/providers/{good_id}/test"), &[])
-        .await;
+    let ok = app.post_htmx(&format!("/settings/providers/{good_id}/test"), &[]).await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert!(ok.text().await.unwrap().contains("Connected"));
-    let failed = app
-        .post_htmx(&format!("/settings/providers/{bad_id}/test"), &[])
-        .await;
+    let failed = app.post_htmx(&format!("/settings/providers/{bad_id}/test"), &[]).await;
     let text = failed.text().await.unwrap();
-    assert!(
-        text.contains("the provider rejected the API key (HTTP 401): Invalid API key"),
-        "{text}"
-    );
+    assert!(text.contains("the provider rejected the API key (HTTP 401): Invalid API key"), "{text}");
 
-    let rows = app.with_conn(|c| {
-        (
-            db::providers::find(c, good_id).unwrap(),
-            db::providers::find(c, bad_id).unwrap(),
-        )
-    });
+    let rows = app.with_conn(|c| (db::providers::find(c, good_id).unwrap(), db::providers::find(c, bad_id).unwrap()));
     assert_eq!(rows.0.last_check_ok, Some(true));
     assert_eq!(rows.1.last_check_ok, Some(false));
     let settings = app.get_html("/settings").await;
-    assert!(
-        settings.contains("Invalid API key"),
-        "the last verdict stays visible"
-    );
+    assert!(settings.contains("Invalid API key"), "the last verdict stays visible");
 
     let unreachable = app.add_connection("Down", "http://127.0.0.1:9").await;
-    let down = app
-        .post_htmx(&format!("/settings/providers/{unreachable}/test"), &[])
-        .await;
-    assert!(
-        down.text()
-            .await
-            .unwrap()
-            .contains("could not reach the provider")
-    );
+    let down = app.post_htmx(&format!("/settings/providers/{unreachable}/test"), &[]).await;
+    assert!(down.text().await.unwrap().contains("could not reach the provider"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -172,24 +127,10 @@ async fn bad_connection_input_is_explained() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let cases = [
+        (vec![("name", ""), ("api_base_url", "https://api.elevenlabs.io"), ("api_key", "k")], "Name is required"),
+        (vec![("name", "X"), ("api_base_url", "ftp://x"), ("api_key", "k")], "http:// or https://"),
         (
-            vec![
-                ("name", ""),
-                ("api_base_url", "https://api.elevenlabs.io"),
-                ("api_key", "k"),
-            ],
-            "Name is required",
-        ),
-        (
-            vec![("name", "X"), ("api_base_url", "ftp://x"), ("api_key", "k")],
-            "http:// or https://",
-        ),
-        (
-            vec![
-                ("name", "X"),
-                ("api_base_url", "https://api.elevenlabs.io"),
-                ("api_key", ""),
-            ],
+            vec![("name", "X"), ("api_base_url", "https://api.elevenlabs.io"), ("api_key", "")],
             "The API key is required",
         ),
     ];
@@ -209,32 +150,13 @@ async fn a_connection_in_use_cannot_be_deleted() {
     let id = app.add_connection("Conn", &fake.url()).await;
     let number = app.add_number(id, "+14155550100", "Main", "pn_1").await;
 
-    let refused = app
-        .post_form(&format!("/settings/providers/{id}/delete"), &[])
-        .await;
+    let refused = app.post_form(&format!("/settings/providers/{id}/delete"), &[]).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(
-        refused
-            .text()
-            .await
-            .unwrap()
-            .contains("still has 1 phone number(s)")
-    );
+    assert!(refused.text().await.unwrap().contains("still has 1 phone number(s)"));
 
-    assert_is_redirect_to(
-        &app.post_form(&format!("/phone-numbers/{number}/delete"), &[])
-            .await,
-        "/phone-numbers",
-    );
-    assert_is_redirect_to(
-        &app.post_form(&format!("/settings/providers/{id}/delete"), &[])
-            .await,
-        "/settings",
-    );
-    assert!(
-        app.with_conn(|c| db::providers::list(c).unwrap())
-            .is_empty()
-    );
+    assert_is_redirect_to(&app.post_form(&format!("/phone-numbers/{number}/delete"), &[]).await, "/phone-numbers");
+    assert_is_redirect_to(&app.post_form(&format!("/settings/providers/{id}/delete"), &[]).await, "/settings");
+    assert!(app.with_conn(|c| db::providers::list(c).unwrap()).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -242,19 +164,9 @@ async fn provider_settings_are_for_admins_only() {
     let app = spawn_app().await;
     app.login_as("ana@example.com", "Ana", Role::Member).await;
     assert_eq!(app.get("/settings").await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get("/settings/audit").await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.get("/settings/audit").await.status(), StatusCode::FORBIDDEN);
     let response = app
-        .post_form(
-            "/settings/providers",
-            &[
-                ("name", "X"),
-                ("api_base_url", "https://x.example"),
-                ("api_key", "k"),
-            ],
-        )
+        .post_form("/settings/providers", &[("name", "X"), ("api_base_url", "https://x.example"), ("api_key", "k")])
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
@@ -271,12 +183,7 @@ async fn the_audit_log_is_visible_to_admins_with_paging() {
     assert!(!first.contains("Created the campaign “Campaign 00”"));
     let marker = "/settings/audit?before=";
     let start = first.find(marker).expect("a next page link") + marker.len();
-    let before: String = first[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let second = app
-        .get_html(&format!("/settings/audit?before={before}"))
-        .await;
+    let before: String = first[start..].chars().take_while(char::is_ascii_digit).collect();
+    let second = app.get_html(&format!("/settings/audit?before={before}")).await;
     assert!(second.contains("Created the campaign “Campaign 00”"));
 }

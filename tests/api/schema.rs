@@ -84,19 +84,9 @@ fn describe(conn: &mut DbConnection) -> String {
         .iter()
         .map(|c| {
             let null = if c.not_null == 1 { "not null" } else { "null" };
-            format!(
-                "{}.{} {} {}",
-                c.table_name,
-                c.column_name,
-                normalise_type(&c.data_type, &c.column_name),
-                null
-            )
+            format!("{}.{} {} {}", c.table_name, c.column_name, normalise_type(&c.data_type, &c.column_name), null)
         })
-        .chain(
-            indexes
-                .iter()
-                .map(|i| format!("index {} on {}", i.index_name, i.table_name)),
-        )
+        .chain(indexes.iter().map(|i| format!("index {} on {}", i.index_name, i.table_name)))
         .collect();
     lines.sort();
     lines.join("\n") + "\n"
@@ -119,20 +109,11 @@ async fn the_migrated_schema_matches_the_snapshot_shared_by_both_backends() {
             .lines()
             .filter(|l| !expected.contains(l))
             .map(|l| format!("+ {l}"))
-            .chain(
-                expected
-                    .lines()
-                    .filter(|l| !actual.contains(l))
-                    .map(|l| format!("- {l}")),
-            )
+            .chain(expected.lines().filter(|l| !actual.contains(l)).map(|l| format!("- {l}")))
             .collect();
         panic!(
             "the {} schema differs from tests/schema_snapshot.txt:\n{}",
-            if app.database.is_postgres() {
-                "PostgreSQL"
-            } else {
-                "SQLite"
-            },
+            if app.database.is_postgres() { "PostgreSQL" } else { "SQLite" },
             diff.join("\n")
         );
     }
@@ -164,33 +145,13 @@ async fn every_pooled_sqlite_connection_is_configured() {
     // Hold several connections at once so more than the first is checked.
     let mut conns: Vec<_> = (0..3).map(|_| app.conn()).collect();
     for conn in &mut conns {
-        let DbConnection::Sqlite(c) = &mut **conn else {
-            unreachable!()
-        };
+        let DbConnection::Sqlite(c) = &mut **conn else { unreachable!() };
         let read = |c: &mut diesel::SqliteConnection, sql: &str| -> String {
-            diesel::sql_query(sql)
-                .get_result::<Pragma>(c)
-                .unwrap()
-                .value
+            diesel::sql_query(sql).get_result::<Pragma>(c).unwrap().value
         };
-        assert_eq!(
-            read(c, "SELECT journal_mode AS value FROM pragma_journal_mode"),
-            "wal"
-        );
-        assert_eq!(
-            read(
-                c,
-                "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys"
-            ),
-            "1"
-        );
-        assert_eq!(
-            read(
-                c,
-                "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout"
-            ),
-            "5000"
-        );
+        assert_eq!(read(c, "SELECT journal_mode AS value FROM pragma_journal_mode"), "wal");
+        assert_eq!(read(c, "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys"), "1");
+        assert_eq!(read(c, "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout"), "5000");
     }
 }
 
@@ -218,6 +179,7 @@ fn campaign_with_lead(conn: &mut DbConnection) -> (i64, i64) {
             leads::phone.eq("+14155550100"),
             leads::status.eq("new"),
             leads::search_name.eq("ana lima"),
+            leads::search_last_name.eq(""),
             leads::search_email.eq(""),
             leads::search_company.eq(""),
             leads::created_at.eq(now),
@@ -229,12 +191,7 @@ fn campaign_with_lead(conn: &mut DbConnection) -> (i64, i64) {
     (campaign_id, lead_id)
 }
 
-fn insert_call(
-    conn: &mut DbConnection,
-    campaign_id: i64,
-    lead_id: i64,
-    status: &str,
-) -> QueryResult<i64> {
+fn insert_call(conn: &mut DbConnection, campaign_id: i64, lead_id: i64, status: &str) -> QueryResult<i64> {
     use voxdial::db::schema::interactions as i;
     let now = db::now();
     diesel::insert_into(i::table)
@@ -264,16 +221,11 @@ async fn the_database_refuses_a_second_live_call_for_a_lead() {
     let first = insert_call(&mut conn, campaign_id, lead_id, "dialing").unwrap();
     let second = insert_call(&mut conn, campaign_id, lead_id, "dialing").unwrap_err();
     assert!(db::is_unique_violation(&second), "{second:?}");
-    assert!(db::is_unique_violation(
-        &insert_call(&mut conn, campaign_id, lead_id, "in_progress").unwrap_err()
-    ));
+    assert!(db::is_unique_violation(&insert_call(&mut conn, campaign_id, lead_id, "in_progress").unwrap_err()));
     // Finished calls do not count; once the live one ends, a new call may start.
     insert_call(&mut conn, campaign_id, lead_id, "completed").unwrap();
     use voxdial::db::schema::interactions as i;
-    diesel::update(i::table.find(first))
-        .set(i::status.eq("completed"))
-        .execute(&mut *conn)
-        .unwrap();
+    diesel::update(i::table.find(first)).set(i::status.eq("completed")).execute(&mut *conn).unwrap();
     insert_call(&mut conn, campaign_id, lead_id, "dialing").unwrap();
 }
 
@@ -282,12 +234,6 @@ async fn foreign_keys_and_check_constraints_are_enforced() {
     let app = spawn_app().await;
     let mut conn = app.conn();
     let (campaign_id, lead_id) = campaign_with_lead(&mut conn);
-    assert!(
-        insert_call(&mut conn, campaign_id, 9_999, "dialing").is_err(),
-        "unknown lead"
-    );
-    assert!(
-        insert_call(&mut conn, campaign_id, lead_id, "ringing").is_err(),
-        "unknown status"
-    );
+    assert!(insert_call(&mut conn, campaign_id, 9_999, "dialing").is_err(), "unknown lead");
+    assert!(insert_call(&mut conn, campaign_id, lead_id, "ringing").is_err(), "unknown status");
 }

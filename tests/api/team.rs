@@ -32,9 +32,11 @@ async fn an_admin_adds_a_member_who_can_then_log_in() {
     assert_is_redirect_to(&ben.login("ben@example.com", PASSWORD).await, "/");
 
     let audit = app.with_conn(|c| db::audit::page(c, None, 10).unwrap());
-    assert!(audit.iter().any(|e| e.action == "user.create"
-        && e.actor == "Ada Admin"
-        && e.summary.contains("ben@example.com")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "user.create" && e.actor == "Ada Admin" && e.summary.contains("ben@example.com"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -57,10 +59,7 @@ async fn adding_a_duplicate_or_invalid_user_explains_why() {
     assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = duplicate.text().await.unwrap();
     assert!(html.contains("A user with the email admin@example.com already exists"));
-    assert!(
-        html.contains("value=\"Again\""),
-        "the form keeps what was typed"
-    );
+    assert!(html.contains("value=\"Again\""), "the form keeps what was typed");
 
     let bad_role = app
         .post_form(
@@ -85,49 +84,19 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
     let admin_id = app.login_as_admin().await;
     let other_admin = app.create_user("root@example.com", "Other Admin", Role::Admin);
 
-    let response = app
-        .post_form(&format!("/team/{admin_id}/disable"), &[])
-        .await;
+    let response = app.post_form(&format!("/team/{admin_id}/disable"), &[]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("cannot disable your own account")
-    );
+    assert!(response.text().await.unwrap().contains("cannot disable your own account"));
 
-    assert_is_redirect_to(
-        &app.post_form(&format!("/team/{other_admin}/disable"), &[])
-            .await,
-        "/team",
-    );
-    let response = app
-        .post_form(&format!("/team/{admin_id}/role"), &[("role", "member")])
-        .await;
+    assert_is_redirect_to(&app.post_form(&format!("/team/{other_admin}/disable"), &[]).await, "/team");
+    let response = app.post_form(&format!("/team/{admin_id}/role"), &[("role", "member")]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response.text().await.unwrap().contains("only active admin"));
-    assert_eq!(
-        app.with_conn(|c| db::users::find(c, admin_id).unwrap())
-            .role,
-        "admin"
-    );
+    assert_eq!(app.with_conn(|c| db::users::find(c, admin_id).unwrap()).role, "admin");
 
-    assert_is_redirect_to(
-        &app.post_form(&format!("/team/{other_admin}/enable"), &[])
-            .await,
-        "/team",
-    );
-    assert_is_redirect_to(
-        &app.post_form(&format!("/team/{admin_id}/role"), &[("role", "member")])
-            .await,
-        "/team",
-    );
-    assert_eq!(
-        app.get("/team").await.status(),
-        StatusCode::FORBIDDEN,
-        "the demotion applies at once"
-    );
+    assert_is_redirect_to(&app.post_form(&format!("/team/{other_admin}/enable"), &[]).await, "/team");
+    assert_is_redirect_to(&app.post_form(&format!("/team/{admin_id}/role"), &[("role", "member")]).await, "/team");
+    assert_eq!(app.get("/team").await.status(), StatusCode::FORBIDDEN, "the demotion applies at once");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,10 +111,7 @@ async fn an_admin_resets_a_password_and_the_user_is_logged_out() {
     let response = app
         .post_form(
             &format!("/team/{ben_id}/password"),
-            &[
-                ("password", new_password),
-                ("password_confirmation", new_password),
-            ],
+            &[("password", new_password), ("password_confirmation", new_password)],
         )
         .await;
     assert_is_redirect_to(&response, "/team");
@@ -153,10 +119,7 @@ async fn an_admin_resets_a_password_and_the_user_is_logged_out() {
     assert_is_redirect_to(&ben.login("ben@example.com", new_password).await, "/");
 
     let too_short = app
-        .post_form(
-            &format!("/team/{ben_id}/password"),
-            &[("password", "short"), ("password_confirmation", "short")],
-        )
+        .post_form(&format!("/team/{ben_id}/password"), &[("password", "short"), ("password_confirmation", "short")])
         .await;
     assert_eq!(too_short.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -165,14 +128,6 @@ async fn an_admin_resets_a_password_and_the_user_is_logged_out() {
 async fn actions_on_a_missing_user_answer_not_found() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    assert_eq!(
-        app.post_form("/team/9999/disable", &[]).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.post_form("/team/9999/role", &[("role", "admin")])
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.post_form("/team/9999/disable", &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.post_form("/team/9999/role", &[("role", "admin")]).await.status(), StatusCode::NOT_FOUND);
 }

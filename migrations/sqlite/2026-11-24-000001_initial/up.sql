@@ -1,5 +1,6 @@
 -- The whole voxdial domain schema (SPEC §2).
--- The PostgreSQL twin of this file differs only in identity columns and BYTEA;
+-- The PostgreSQL twin of this file differs only in identity columns, BYTEA and the
+-- byte-order ("C") collation it declares on the columns searched by prefix;
 -- tests/schema_snapshot.txt pins both to the same tables and columns.
 
 CREATE TABLE users (
@@ -137,6 +138,8 @@ CREATE TABLE campaigns (
     prompt_template_id BIGINT REFERENCES prompt_templates (id) ON DELETE RESTRICT,
     phone_number_id BIGINT REFERENCES phone_numbers (id) ON DELETE RESTRICT,
     outcome_status_map TEXT,
+    -- Live (not deleted) leads, kept by the data layer in the transaction that changes them.
+    lead_count INTEGER NOT NULL DEFAULT 0,
     blocking_error_code TEXT,
     blocking_error_message TEXT,
     blocking_error_at TIMESTAMP,
@@ -197,7 +200,9 @@ CREATE TABLE leads (
     custom_fields TEXT NOT NULL DEFAULT '{}',
     consent_source TEXT,
     consent_at TIMESTAMP,
+    -- Lower-cased keys for prefix search (first last, last first, email, company).
     search_name TEXT NOT NULL,
+    search_last_name TEXT NOT NULL,
     search_email TEXT NOT NULL,
     search_company TEXT NOT NULL,
     attempt_count INTEGER NOT NULL DEFAULT 0,
@@ -213,13 +218,12 @@ CREATE UNIQUE INDEX leads_campaign_phone ON leads (campaign_id, phone) WHERE del
 CREATE INDEX leads_campaign_id ON leads (campaign_id, id);
 CREATE INDEX leads_campaign_status ON leads (campaign_id, status, id);
 CREATE INDEX leads_status ON leads (status, id);
-CREATE INDEX leads_phone ON leads (phone);
-CREATE INDEX leads_campaign_search_name ON leads (campaign_id, search_name);
-CREATE INDEX leads_campaign_search_email ON leads (campaign_id, search_email);
-CREATE INDEX leads_campaign_search_company ON leads (campaign_id, search_company);
-CREATE INDEX leads_search_name ON leads (search_name);
-CREATE INDEX leads_search_email ON leads (search_email);
-CREATE INDEX leads_search_company ON leads (search_company);
+-- Search and name order within a campaign; lists across campaigns probe them per campaign.
+CREATE INDEX leads_campaign_search_name ON leads (campaign_id, search_name, id);
+CREATE INDEX leads_campaign_search_last_name ON leads (campaign_id, search_last_name, id);
+CREATE INDEX leads_campaign_search_email ON leads (campaign_id, search_email, id);
+CREATE INDEX leads_campaign_search_company ON leads (campaign_id, search_company, id);
+CREATE INDEX leads_search_name ON leads (search_name, id);
 -- The dialer's queue: due leads per campaign, in due order.
 CREATE INDEX leads_due ON leads (campaign_id, next_call_at) WHERE next_call_at IS NOT NULL;
 
@@ -338,10 +342,11 @@ CREATE TABLE lead_imports (
     campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
     created_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
     file_name TEXT NOT NULL,
+    delimiter TEXT NOT NULL,
     csv_data BLOB NOT NULL,
     column_mapping TEXT NOT NULL,
     duplicate_mode TEXT NOT NULL CHECK (duplicate_mode IN ('skip', 'update')),
-    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('draft', 'pending', 'running', 'completed', 'failed')),
     total_rows INTEGER NOT NULL DEFAULT 0,
     processed_rows INTEGER NOT NULL DEFAULT 0,
     inserted_rows INTEGER NOT NULL DEFAULT 0,

@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 
 use super::wire;
 use crate::provider::{
-    CallAccepted, HttpSettings, OutboundCall, ProviderError, RemoteAgent, RemotePhoneNumber,
-    Telephony, VoiceProvider,
+    CallAccepted, CallReport, HttpSettings, OutboundCall, ProviderError, RemoteAgent, RemotePhoneNumber, Telephony,
+    VoiceProvider,
 };
 
 /// Upper bound on agent pages followed, against a provider that never stops saying `has_more`.
@@ -22,18 +22,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(
-        http: reqwest::Client,
-        settings: HttpSettings,
-        base_url: &str,
-        api_key: &str,
-    ) -> Client {
-        Client {
-            http,
-            settings,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key: api_key.to_owned(),
-        }
+    pub fn new(http: reqwest::Client, settings: HttpSettings, base_url: &str, api_key: &str) -> Client {
+        Client { http, settings, base_url: base_url.trim_end_matches('/').to_owned(), api_key: api_key.to_owned() }
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -45,17 +35,11 @@ impl Client {
     }
 
     /// GET with retries on transient failures (idempotent, so repeating is safe).
-    async fn get_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-    ) -> Result<T, ProviderError> {
+    async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ProviderError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self
-                .send_json(self.request(Method::GET, path).query(query))
-                .await;
+            let result = self.send_json(self.request(Method::GET, path).query(query)).await;
             match result {
                 Err(err) if err.is_transient() && attempt < self.settings.get_attempts => {
                     let delay = self.settings.retry_base_delay * 3u32.pow(attempt - 1);
@@ -67,16 +51,10 @@ impl Client {
         }
     }
 
-    async fn send_json<T: DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, ProviderError> {
+    async fn send_json<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ProviderError> {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e))?;
+        let body = response.bytes().await.map_err(|e| self.transport_error(e))?;
         if !status.is_success() {
             return Err(status_error(status, &body));
         }
@@ -97,21 +75,12 @@ impl Client {
 fn status_error(status: StatusCode, body: &[u8]) -> ProviderError {
     let message = error_message(body);
     match status.as_u16() {
-        401 | 403 => ProviderError::Unauthorized {
-            status: status.as_u16(),
-            message,
-        },
+        401 | 403 => ProviderError::Unauthorized { status: status.as_u16(), message },
         404 => ProviderError::NotFound(message),
         422 => ProviderError::Invalid(message),
         429 => ProviderError::RateLimited(message),
-        500..=599 => ProviderError::Server {
-            status: status.as_u16(),
-            message,
-        },
-        other => ProviderError::Unexpected {
-            status: other,
-            message,
-        },
+        500..=599 => ProviderError::Server { status: status.as_u16(), message },
+        other => ProviderError::Unexpected { status: other, message },
     }
 }
 
@@ -121,22 +90,16 @@ fn error_message(body: &[u8]) -> String {
     let raw = || {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
-        if text.is_empty() {
-            "no details given".to_owned()
-        } else {
-            text.chars().take(300).collect()
-        }
+        if text.is_empty() { "no details given".to_owned() } else { text.chars().take(300).collect() }
     };
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
         return raw();
     };
     match json.get("detail") {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Object(o)) => o
-            .get("message")
-            .and_then(|m| m.as_str())
-            .map(str::to_owned)
-            .unwrap_or_else(raw),
+        Some(serde_json::Value::Object(o)) => {
+            o.get("message").and_then(|m| m.as_str()).map(str::to_owned).unwrap_or_else(raw)
+        }
         Some(serde_json::Value::Array(items)) => items
             .iter()
             .map(|item| {
@@ -151,15 +114,8 @@ fn error_message(body: &[u8]) -> String {
                             .join(".")
                     })
                     .unwrap_or_default();
-                let msg = item
-                    .get("msg")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("invalid");
-                if location.is_empty() {
-                    msg.to_owned()
-                } else {
-                    format!("{location}: {msg}")
-                }
+                let msg = item.get("msg").and_then(|m| m.as_str()).unwrap_or("invalid");
+                if location.is_empty() { msg.to_owned() } else { format!("{location}: {msg}") }
             })
             .collect::<Vec<_>>()
             .join("; "),
@@ -180,9 +136,7 @@ fn remote_number(n: wire::PhoneNumber) -> RemotePhoneNumber {
 #[async_trait]
 impl VoiceProvider for Client {
     async fn check(&self) -> Result<String, ProviderError> {
-        let page: wire::AgentsPage = self
-            .get_json("/v1/convai/agents", &[("page_size", "1")])
-            .await?;
+        let page: wire::AgentsPage = self.get_json("/v1/convai/agents", &[("page_size", "1")]).await?;
         Ok(if page.agents.is_empty() {
             "Connected. The account has no agents yet.".to_owned()
         } else {
@@ -199,14 +153,9 @@ impl VoiceProvider for Client {
                 query.push(("cursor", c));
             }
             let page: wire::AgentsPage = self.get_json("/v1/convai/agents", &query).await?;
-            agents.extend(page.agents.into_iter().map(|a| RemoteAgent {
-                agent_id: a.agent_id,
-                name: a.name,
-            }));
+            agents.extend(page.agents.into_iter().map(|a| RemoteAgent { agent_id: a.agent_id, name: a.name }));
             match (page.has_more, page.next_cursor) {
-                (true, Some(next)) if cursor.as_deref() != Some(next.as_str()) => {
-                    cursor = Some(next)
-                }
+                (true, Some(next)) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
                 _ => return Ok(agents),
             }
         }
@@ -216,16 +165,18 @@ impl VoiceProvider for Client {
     async fn get_agent(&self, agent_id: &str) -> Result<RemoteAgent, ProviderError> {
         let path = format!("/v1/convai/agents/{}", urlencoding_segment(agent_id));
         let agent: wire::AgentSummary = self.get_json(&path, &[]).await?;
-        Ok(RemoteAgent {
-            agent_id: agent.agent_id,
-            name: agent.name,
-        })
+        Ok(RemoteAgent { agent_id: agent.agent_id, name: agent.name })
     }
 
     async fn list_phone_numbers(&self) -> Result<Vec<RemotePhoneNumber>, ProviderError> {
-        let numbers: Vec<wire::PhoneNumber> =
-            self.get_json("/v1/convai/phone-numbers", &[]).await?;
+        let numbers: Vec<wire::PhoneNumber> = self.get_json("/v1/convai/phone-numbers", &[]).await?;
         Ok(numbers.into_iter().map(remote_number).collect())
+    }
+
+    async fn get_conversation(&self, conversation_id: &str) -> Result<CallReport, ProviderError> {
+        let path = format!("/v1/convai/conversations/{}", urlencoding_segment(conversation_id));
+        let conversation: wire::Conversation = self.get_json(&path, &[]).await?;
+        Ok(super::webhook::report(conversation))
     }
 
     async fn start_call(&self, call: &OutboundCall) -> Result<CallAccepted, ProviderError> {
@@ -241,10 +192,7 @@ impl VoiceProvider for Client {
             conversation_initiation_client_data: wire::ClientData {
                 conversation_config_override: has_override.then(|| wire::ConfigOverride {
                     agent: wire::AgentOverride {
-                        prompt: call
-                            .system_prompt
-                            .as_deref()
-                            .map(|prompt| wire::PromptOverride { prompt }),
+                        prompt: call.system_prompt.as_deref().map(|prompt| wire::PromptOverride { prompt }),
                         first_message: call.first_message.as_deref(),
                     },
                 }),
@@ -252,15 +200,11 @@ impl VoiceProvider for Client {
                 dynamic_variables: &call.dynamic_variables,
             },
         };
-        let response: wire::OutboundCallResponse = self
-            .send_json(self.request(Method::POST, path).json(&body))
-            .await?;
+        let response: wire::OutboundCallResponse = self.send_json(self.request(Method::POST, path).json(&body)).await?;
         if response.success == Some(false) {
             return Err(ProviderError::Unexpected {
                 status: 200,
-                message: response
-                    .message
-                    .unwrap_or_else(|| "the call was not started".into()),
+                message: response.message.unwrap_or_else(|| "the call was not started".into()),
             });
         }
         Ok(CallAccepted {
@@ -275,9 +219,7 @@ fn urlencoding_segment(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -364,15 +306,9 @@ mod tests {
     async fn clear_errors_for_each_failure_status() {
         let server = MockServer::start().await;
         let cases = [
-            (
-                401,
-                json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}),
-            ),
+            (401, json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}})),
             (404, json!({"detail": "Agent not found"})),
-            (
-                422,
-                json!({"detail": [{"loc": ["body", "to_number"], "msg": "field required", "type": "missing"}]}),
-            ),
+            (422, json!({"detail": [{"loc": ["body", "to_number"], "msg": "field required", "type": "missing"}]})),
         ];
         for (status, body) in cases {
             Mock::given(method("GET"))
@@ -384,21 +320,9 @@ mod tests {
         }
         let c = client(&server);
         let unauthorized = c.get_agent("s401").await.unwrap_err();
-        assert_eq!(
-            unauthorized,
-            ProviderError::Unauthorized {
-                status: 401,
-                message: "Invalid API key".into()
-            }
-        );
-        assert_eq!(
-            unauthorized.to_string(),
-            "the provider rejected the API key (HTTP 401): Invalid API key"
-        );
-        assert_eq!(
-            c.get_agent("s404").await.unwrap_err(),
-            ProviderError::NotFound("Agent not found".into())
-        );
+        assert_eq!(unauthorized, ProviderError::Unauthorized { status: 401, message: "Invalid API key".into() });
+        assert_eq!(unauthorized.to_string(), "the provider rejected the API key (HTTP 401): Invalid API key");
+        assert_eq!(c.get_agent("s404").await.unwrap_err(), ProviderError::NotFound("Agent not found".into()));
         assert_eq!(
             c.get_agent("s422").await.unwrap_err(),
             ProviderError::Invalid("body.to_number: field required".into())
@@ -417,9 +341,7 @@ mod tests {
             .await;
         Mock::given(method("GET"))
             .and(path("/v1/convai/agents/a1"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(json!({"agent_id": "a1", "name": "One"})),
-            )
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"agent_id": "a1", "name": "One"})))
             .expect(1)
             .mount(&server)
             .await;
@@ -436,10 +358,7 @@ mod tests {
             .await;
         assert_eq!(
             client(&server).list_phone_numbers().await.unwrap_err(),
-            ProviderError::Server {
-                status: 500,
-                message: "boom".into()
-            }
+            ProviderError::Server { status: 500, message: "boom".into() }
         );
     }
 
@@ -451,10 +370,7 @@ mod tests {
             .expect(1)
             .mount(&server)
             .await;
-        let err = client(&server)
-            .start_call(&sample_call(Telephony::Twilio))
-            .await
-            .unwrap_err();
+        let err = client(&server).start_call(&sample_call(Telephony::Twilio)).await.unwrap_err();
         assert!(matches!(err, ProviderError::Timeout(_)), "{err:?}");
         assert!(err.outcome_unknown());
     }
@@ -462,10 +378,7 @@ mod tests {
     #[tokio::test]
     async fn connection_failures_are_reported() {
         let c = Client::new(http_client(fast()), fast(), "http://127.0.0.1:1", "sk_test");
-        assert!(matches!(
-            c.check().await.unwrap_err(),
-            ProviderError::Connection(_)
-        ));
+        assert!(matches!(c.check().await.unwrap_err(), ProviderError::Connection(_)));
     }
 
     fn sample_call(telephony: Telephony) -> OutboundCall {
@@ -506,17 +419,8 @@ mod tests {
             .expect(1)
             .mount(&server)
             .await;
-        let accepted = client(&server)
-            .start_call(&sample_call(Telephony::Twilio))
-            .await
-            .unwrap();
-        assert_eq!(
-            accepted,
-            CallAccepted {
-                conversation_id: Some("conv_1".into()),
-                call_sid: Some("CA123".into())
-            }
-        );
+        let accepted = client(&server).start_call(&sample_call(Telephony::Twilio)).await.unwrap();
+        assert_eq!(accepted, CallAccepted { conversation_id: Some("conv_1".into()), call_sid: Some("CA123".into()) });
     }
 
     #[tokio::test]
@@ -530,10 +434,7 @@ mod tests {
             .expect(1)
             .mount(&server)
             .await;
-        let accepted = client(&server)
-            .start_call(&sample_call(Telephony::SipTrunk))
-            .await
-            .unwrap();
+        let accepted = client(&server).start_call(&sample_call(Telephony::SipTrunk)).await.unwrap();
         assert_eq!(accepted.call_sid.as_deref(), Some("sip-uuid"));
     }
 
@@ -546,10 +447,7 @@ mod tests {
             })))
             .mount(&server)
             .await;
-        let err = client(&server)
-            .start_call(&sample_call(Telephony::Twilio))
-            .await
-            .unwrap_err();
+        let err = client(&server).start_call(&sample_call(Telephony::Twilio)).await.unwrap_err();
         assert!(err.to_string().contains("Agent concurrency limit reached"));
     }
 

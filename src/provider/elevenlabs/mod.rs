@@ -2,6 +2,7 @@
 //! signature scheme. Unknown fields are ignored everywhere; the provider adds them often.
 
 mod client;
+pub mod webhook;
 pub mod wire;
 
 pub use client::Client;

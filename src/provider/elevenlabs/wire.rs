@@ -89,3 +89,96 @@ pub struct OutboundCallResponse {
     #[serde(default)]
     pub sip_call_id: Option<String>,
 }
+
+/// A conversation, as `GET /v1/convai/conversations/{id}` answers and as the
+/// `post_call_transcription` webhook carries in `data`.
+#[derive(Debug, Deserialize)]
+pub struct Conversation {
+    pub conversation_id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub transcript: Vec<TranscriptItem>,
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+    #[serde(default)]
+    pub analysis: Option<serde_json::Value>,
+    #[serde(default)]
+    pub conversation_initiation_client_data: Option<ClientDataEcho>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TranscriptItem {
+    pub role: String,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// An integer in the docs; accepted as any number.
+    #[serde(default)]
+    pub time_in_call_secs: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Metadata {
+    #[serde(default)]
+    pub call_duration_secs: Option<f64>,
+    #[serde(default)]
+    pub termination_reason: Option<String>,
+    #[serde(default)]
+    pub phone_call: Option<PhoneCall>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PhoneCall {
+    #[serde(default)]
+    pub call_sid: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClientDataEcho {
+    #[serde(default)]
+    pub dynamic_variables: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// The analysis fields voxdial reads (the whole object is kept as sent).
+#[derive(Debug, Default, Deserialize)]
+pub struct Analysis {
+    #[serde(default)]
+    pub call_successful: Option<String>,
+    #[serde(default)]
+    pub transcript_summary: Option<String>,
+    #[serde(default)]
+    pub data_collection_results: BTreeMap<String, DataCollectionResult>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DataCollectionResult {
+    #[serde(default)]
+    pub value: serde_json::Value,
+}
+
+/// Every post-call webhook: `{type, event_timestamp, data}`.
+#[derive(Debug, Deserialize)]
+pub struct Envelope {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// A number in most documentation, a string in some: both are accepted.
+    #[serde(default)]
+    pub event_timestamp: Option<serde_json::Value>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InitiationFailure {
+    pub conversation_id: String,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Audio {
+    pub conversation_id: String,
+    pub full_audio: String,
+}

@@ -1,0 +1,280 @@
+//! Lead list latency with a large table, and CSV import throughput.
+//!
+//! Seeds BENCH_LEADS leads (default 1,000,000) into one campaign of a fresh database
+//! (SQLite in a temp dir, or VOXDIAL_BENCH_DATABASE_URL), starts the real app, and times
+//! HTTP requests for list pages (first, deep, filtered, searched, sorted), a lead page and
+//! the campaign pages, reporting p50/p99. Then imports a BENCH_IMPORT_ROWS-row CSV (default
+//! 100,000) through the same code as the web upload and reports rows per second.
+//!
+//!     cargo bench --bench lead_pages
+//!     BENCH_LEADS=200000 cargo bench --bench lead_pages
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use voxdial::app::Application;
+use voxdial::config::Settings;
+use voxdial::crypto::MasterKey;
+use voxdial::db::schema::leads;
+use voxdial::db::{self, DbConnection, write_tx};
+use voxdial::domain::campaign::CampaignStatus;
+use voxdial::domain::lead::search_keys;
+use voxdial::domain::user::{Email, PersonName, Role};
+
+const FIRST: [&str; 16] = [
+    "Ana", "Bruno", "Carla", "Diego", "Elena", "Felipe", "Gabriela", "Hugo", "Ines", "Jonas", "Karin", "Luis", "Maria",
+    "Nuno", "Olga", "Paulo",
+];
+const LAST: [&str; 16] = [
+    "Lima", "Costa", "Souza", "Silva", "Chen", "Novak", "Smith", "Garcia", "Muller", "Rossi", "Kowalski", "Dubois",
+    "Jansen", "Berg", "Moreau", "Santos",
+];
+const STATUSES: [&str; 10] =
+    ["new", "new", "new", "new", "new", "new", "contacted", "callback", "qualified", "not_interested"];
+
+#[derive(Insertable)]
+#[diesel(table_name = leads)]
+struct SeedLead {
+    campaign_id: i64,
+    first_name: String,
+    last_name: String,
+    phone: String,
+    email: Option<String>,
+    company: Option<String>,
+    status: String,
+    is_test: bool,
+    custom_fields: String,
+    search_name: String,
+    search_last_name: String,
+    search_email: String,
+    search_company: String,
+    next_call_at: Option<chrono::NaiveDateTime>,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+fn seed_lead(campaign_id: i64, n: u64, now: chrono::NaiveDateTime) -> SeedLead {
+    // A cheap deterministic spread of names, companies and statuses.
+    let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7;
+    let first = FIRST[(h % 16) as usize];
+    let last = LAST[((h >> 4) % 16) as usize];
+    let company =
+        format!("{} {}", LAST[((h >> 8) % 16) as usize], ["Ltd", "GmbH", "Inc", "SA"][((h >> 12) % 4) as usize]);
+    let email = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), n);
+    let status = STATUSES[((h >> 16) % 10) as usize];
+    let [search_name, search_last_name, search_email, search_company] =
+        search_keys(first, last, Some(&email), Some(&company));
+    SeedLead {
+        campaign_id,
+        first_name: first.into(),
+        last_name: last.into(),
+        // Distinct, valid numbers: 212-2xx-xxxx.. for the big campaign, 415-… for imports.
+        phone: format!("+1{}{:07}", if n < 5_000_000 { 212 } else { 415 }, 2_000_000 + n % 5_000_000),
+        email: Some(email),
+        company: Some(company),
+        status: status.into(),
+        is_test: n.is_multiple_of(97),
+        custom_fields: "{}".into(),
+        search_name,
+        search_last_name,
+        search_email,
+        search_company,
+        next_call_at: matches!(status, "new" | "contacted" | "callback").then_some(now),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Bulk insert on the concrete backend (the shared connection type has no multi-row insert).
+fn seed(conn: &mut DbConnection, campaign_id: i64, count: u64) {
+    let now = db::now();
+    let started = Instant::now();
+    let chunk = 1000;
+    let mut n = 0;
+    while n < count {
+        let rows: Vec<SeedLead> = (n..(n + chunk).min(count)).map(|i| seed_lead(campaign_id, i, now)).collect();
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(leads::table).values(&rows).execute(c),
+            DbConnection::Pg(c) => diesel::insert_into(leads::table).values(&rows).execute(c),
+        }
+        .expect("seeding leads");
+        n += rows.len() as u64;
+        if n % 200_000 == 0 {
+            eprintln!("  seeded {n} leads ({:.0}/s)", n as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    diesel::sql_query(format!("UPDATE campaigns SET lead_count = {count} WHERE id = {campaign_id}"))
+        .execute(conn)
+        .unwrap();
+    let analyze = match conn {
+        DbConnection::Sqlite(_) => "ANALYZE",
+        DbConnection::Pg(_) => "ANALYZE leads",
+    };
+    diesel::sql_query(analyze).execute(conn).unwrap();
+    eprintln!("seeded {count} leads in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn time_page(client: &reqwest::Client, base: &str, path: &str, runs: usize) -> (Duration, Duration) {
+    // Warm up, then measure sequential requests.
+    for _ in 0..5 {
+        client.get(format!("{base}{path}")).send().await.unwrap().bytes().await.unwrap();
+    }
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.bytes().await.unwrap();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let lead_count = env_number("BENCH_LEADS", 1_000_000);
+    let import_rows = env_number("BENCH_IMPORT_ROWS", 100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = std::env::var("VOXDIAL_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| dir.path().join("bench.db").display().to_string());
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url,
+        secret_key: Some(MasterKey::generate().encode()),
+        background_tasks: false,
+        log_filter: "warn".into(),
+        ..Settings::default()
+    };
+    voxdial::telemetry::init(&settings.log_filter, false);
+    let app = Application::build(settings).await.expect("app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+
+    let hash = voxdial::auth::password::hash_blocking("benchmark password").unwrap();
+    let (campaign_id, other_id) = {
+        let mut conn = state.db.get().unwrap();
+        db::users::insert(
+            &mut conn,
+            &Email::parse("bench@example.com").unwrap(),
+            &PersonName::parse("Bench").unwrap(),
+            &hash,
+            Role::Admin,
+        )
+        .unwrap();
+        let fields = |name: &'static str| db::campaigns::CampaignFields {
+            name,
+            description: "",
+            status: CampaignStatus::Active.as_str(),
+            timezone: "America/New_York",
+            default_region: "US",
+        };
+        let campaign_id = db::campaigns::insert(&mut conn, &fields("Big campaign")).unwrap();
+        let other_id = db::campaigns::insert(&mut conn, &fields("Import target")).unwrap();
+        eprintln!("seeding {lead_count} leads…");
+        seed(&mut conn, campaign_id, lead_count);
+        (campaign_id, other_id)
+    };
+
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login_page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = login_page.find(marker).unwrap() + marker.len();
+    let token = &login_page[start..start + login_page[start..].find('"').unwrap()];
+    let login = client
+        .post(format!("{base}/login"))
+        .form(&[("email", "bench@example.com"), ("password", "benchmark password"), ("csrf_token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "logged in");
+
+    let middle = {
+        let mut conn = state.db.get().unwrap();
+        leads::table
+            .filter(leads::campaign_id.eq(campaign_id))
+            .select(diesel::dsl::max(leads::id))
+            .first::<Option<i64>>(&mut conn)
+            .unwrap()
+            .unwrap()
+            - lead_count as i64 / 2
+    };
+    let list = format!("/campaigns/{campaign_id}/leads");
+    let pages = [
+        ("campaign leads, first page", list.clone()),
+        ("campaign leads, deep page (after the middle)", format!("{list}?after={middle}")),
+        ("campaign leads, deep page backwards", format!("{list}?before={middle}")),
+        ("campaign leads, status = callback", format!("{list}?status=callback")),
+        ("campaign leads, test leads only", format!("{list}?test=yes")),
+        ("campaign leads, by name", format!("{list}?sort=name")),
+        ("campaign leads, by name, deep page", format!("{list}?sort=name&after={middle}:maria%20rossi")),
+        ("campaign leads, search \"nuno sa\"", format!("{list}?q=nuno+sa")),
+        ("campaign leads, search by phone prefix", format!("{list}?q=%2B1212250")),
+        ("all leads, first page", "/leads".to_owned()),
+        ("all leads, search \"olga ber\"", "/leads?q=olga+ber".to_owned()),
+        ("lead page", format!("/leads/{middle}")),
+        ("campaign overview", format!("/campaigns/{campaign_id}")),
+        ("campaign list", "/campaigns".to_owned()),
+        ("dashboard", "/".to_owned()),
+    ];
+    println!("\nLead pages with {lead_count} leads in one campaign (sequential HTTP requests, 200 each):");
+    println!("{:<48} {:>10} {:>10}", "page", "p50", "p99");
+    for (name, path) in &pages {
+        let (p50, p99) = time_page(&client, &base, path, 200).await;
+        println!("{name:<48} {:>10} {:>10}", ms(p50), ms(p99));
+    }
+
+    // Import throughput through the same code as the web upload and the CLI.
+    let mut csv = String::from("First Name,Last Name,Phone,Email,Company,Plan\n");
+    for n in 0..import_rows {
+        let lead = seed_lead(other_id, n + 5_000_000, db::now());
+        csv.push_str(&format!(
+            "{},{},{},{},{},gold\n",
+            lead.first_name,
+            lead.last_name,
+            lead.phone,
+            lead.email.unwrap(),
+            lead.company.unwrap()
+        ));
+    }
+    let db = state.db.clone();
+    let (elapsed, inserted) = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let id =
+            write_tx(&mut conn, |c| voxdial::imports::create_draft(c, other_id, None, "bench.csv", csv.as_bytes()))
+                .unwrap()
+                .unwrap();
+        let import = db::imports::find(&mut conn, id).unwrap();
+        let mapping = voxdial::imports::sheet::Mapping::from_json(&import.column_mapping).unwrap();
+        write_tx(&mut conn, |c| voxdial::imports::queue(c, &import, &mapping, voxdial::imports::DuplicateMode::Skip))
+            .unwrap()
+            .unwrap();
+        let now = db::now();
+        db::imports::claim(&mut conn, id, "bench", now, now + chrono::Duration::seconds(600)).unwrap();
+        let start = Instant::now();
+        voxdial::imports::run(&mut conn, id, "bench", &mut |_| ControlFlow::Continue(())).unwrap();
+        (start.elapsed(), db::imports::find(&mut conn, id).unwrap().inserted_rows)
+    })
+    .await
+    .unwrap();
+    println!(
+        "\nCSV import of {import_rows} rows into a campaign (table already holding {lead_count} leads): {:.1} s, {:.0} rows/s, {inserted} inserted",
+        elapsed.as_secs_f64(),
+        import_rows as f64 / elapsed.as_secs_f64()
+    );
+}

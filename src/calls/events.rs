@@ -1,0 +1,436 @@
+//! Post-call webhooks (R-WEBHOOK-AUTH, R-WEBHOOK-IDEM, R-OUTCOME).
+//!
+//! Raw bytes → verify the signature → store the event (its unique key makes a redelivery
+//! a no-op) → apply it: the call's transition and its lead's update in one transaction →
+//! record the result. A transient failure answers 5xx and leaves the event pending for the
+//! sweeper; an authentic but unreadable body is kept and answered 4xx.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::apply_outcome_to_lead;
+use crate::app::AppState;
+use crate::connections;
+use crate::db::interactions::{Ending, Interaction, NewTurn};
+use crate::db::providers::SecretField;
+use crate::db::webhook_events::{NewEvent, state};
+use crate::db::{self, DbConnection, write_tx};
+use crate::domain::interaction::CallStatus;
+use crate::domain::outcome::{AnalysisFacts, Outcome, callback_time, classify};
+use crate::error::AppError;
+use crate::provider::{CallReport, FailureReason, ProviderKind, SignatureVerdict, WebhookEvent};
+
+/// The HTTP answer to a webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Reply {
+    fn new(status: u16, message: impl Into<String>) -> Reply {
+        Reply { status, message: message.into() }
+    }
+}
+
+/// How much of a refused body is kept for diagnosis.
+const REJECTED_BODY_KEPT: usize = 2048;
+/// How long an event may wait for its call before it is set aside.
+const WAIT_FOR_CALL: Duration = Duration::hours(24);
+
+/// Handles one delivery of a post-call webhook.
+pub async fn receive(
+    state: &AppState,
+    connection_id: i64,
+    signature: Option<String>,
+    body: actix_web::web::Bytes,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Reply, AppError> {
+    let connection = match state.db.run(move |conn| Ok(db::providers::find(conn, connection_id)?)).await {
+        Ok(connection) => connection,
+        Err(AppError::NotFound) => return Ok(Reply::new(404, "unknown provider connection")),
+        Err(e) => return Err(e),
+    };
+    let kind = ProviderKind::parse(&connection.kind).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
+    let secret = match &connection.webhook_secret_enc {
+        Some(sealed) => Some(connections::open(&state.secrets, SecretField::WebhookSecret, sealed)?),
+        None => None,
+    };
+    let verdict = kind.verify_webhook(signature.as_deref(), &body, secret.as_deref(), now.timestamp());
+    let received_at = now.naive_utc();
+    if verdict != SignatureVerdict::Valid {
+        tracing::warn!(connection_id, verdict = verdict.as_str(), "webhook refused");
+        let kept: String = String::from_utf8_lossy(&body).chars().take(REJECTED_BODY_KEPT).collect();
+        state
+            .db
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    db::webhook_events::insert(
+                        conn,
+                        &NewEvent {
+                            provider_connection_id: connection_id,
+                            event_type: "unverified",
+                            conversation_id: None,
+                            event_timestamp: None,
+                            signature_verdict: verdict.as_str(),
+                            processing_state: state::REJECTED,
+                            processing_result: Some(verdict.explanation()),
+                            raw_body: &kept,
+                            received_at,
+                        },
+                    )
+                })?;
+                Ok(())
+            })
+            .await?;
+        return Ok(Reply::new(401, format!("invalid signature: {}", verdict.explanation())));
+    }
+
+    let envelope = match kind.parse_webhook(&body) {
+        Ok(envelope) => envelope,
+        Err(reason) => {
+            let raw = String::from_utf8_lossy(&body).into_owned();
+            let stored_reason = reason.clone();
+            state
+                .db
+                .run(move |conn| {
+                    write_tx(conn, |conn| {
+                        db::webhook_events::insert(
+                            conn,
+                            &NewEvent {
+                                provider_connection_id: connection_id,
+                                event_type: "unreadable",
+                                conversation_id: None,
+                                event_timestamp: None,
+                                signature_verdict: verdict.as_str(),
+                                processing_state: state::INVALID,
+                                processing_result: Some(&stored_reason),
+                                raw_body: &raw,
+                                received_at,
+                            },
+                        )
+                    })?;
+                    Ok(())
+                })
+                .await?;
+            return Ok(Reply::new(400, reason));
+        }
+    };
+
+    // Audio is stored as a recording; the event keeps the body without the audio.
+    let raw_body = match &envelope.event {
+        Ok(WebhookEvent::Audio { .. }) => without_audio(&body),
+        _ => String::from_utf8_lossy(&body).into_owned(),
+    };
+    let store_audio = state.settings.store_call_audio;
+    let reply = state
+        .db
+        .run(move |conn| {
+            let new = NewEvent {
+                provider_connection_id: connection_id,
+                event_type: &envelope.event_type,
+                conversation_id: envelope.conversation_id.as_deref(),
+                event_timestamp: envelope.event_timestamp,
+                signature_verdict: verdict.as_str(),
+                processing_state: state::PENDING,
+                processing_result: None,
+                raw_body: &raw_body,
+                received_at,
+            };
+            let event_id = match write_tx(conn, |conn| db::webhook_events::insert(conn, &new)) {
+                Ok(id) => id,
+                Err(e) if db::is_unique_violation(&e) => {
+                    let existing = write_tx(conn, |conn| {
+                        db::webhook_events::record_redelivery(
+                            conn,
+                            connection_id,
+                            &envelope.event_type,
+                            envelope.conversation_id.as_deref(),
+                        )
+                    })?;
+                    match existing {
+                        // Still waiting (e.g. a transient failure before): try it again now.
+                        Some(event) if event.processing_state == state::PENDING => event.id,
+                        Some(event) => {
+                            return Ok(Reply::new(
+                                200,
+                                format!("duplicate delivery of event {}: already {}", event.id, event.processing_state),
+                            ));
+                        }
+                        None => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let outcome = match &envelope.event {
+                Ok(event) => write_tx(conn, |conn| {
+                    let applied = apply(conn, connection_id, event, store_audio, received_at)?;
+                    db::webhook_events::record_result(
+                        conn,
+                        event_id,
+                        applied.state,
+                        &applied.result,
+                        applied.interaction_id,
+                        received_at,
+                    )?;
+                    Ok::<_, AppError>(applied)
+                })?,
+                Err(reason) => {
+                    let applied = Applied { state: state::INVALID, result: reason.clone(), interaction_id: None };
+                    write_tx(conn, |conn| {
+                        db::webhook_events::record_result(
+                            conn,
+                            event_id,
+                            applied.state,
+                            &applied.result,
+                            None,
+                            received_at,
+                        )
+                    })?;
+                    applied
+                }
+            };
+            Ok(match outcome.state {
+                s if s == state::INVALID => Reply::new(400, outcome.result),
+                _ => Reply::new(200, outcome.result),
+            })
+        })
+        .await?;
+    Ok(reply)
+}
+
+/// The body as stored for an audio event: the audio itself lives in the recording.
+fn without_audio(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut json) => {
+            if let Some(audio) = json.get_mut("data").and_then(|d| d.get_mut("full_audio")) {
+                *audio = serde_json::Value::from("(stored as the call's recording)");
+            }
+            json.to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub state: &'static str,
+    pub result: String,
+    pub interaction_id: Option<i64>,
+}
+
+impl Applied {
+    fn processed(result: String, interaction_id: i64) -> Applied {
+        Applied { state: state::PROCESSED, result, interaction_id: Some(interaction_id) }
+    }
+
+    fn ignored(result: String, interaction_id: Option<i64>) -> Applied {
+        Applied { state: state::IGNORED, result, interaction_id }
+    }
+
+    fn waiting(result: &str) -> Applied {
+        Applied { state: state::PENDING, result: result.to_owned(), interaction_id: None }
+    }
+}
+
+/// Finds the call an event is about: by conversation id, else by voxdial's own id echoed in
+/// the dynamic variables (the process may have died before it stored the conversation id).
+fn find_call(
+    conn: &mut DbConnection,
+    connection_id: i64,
+    conversation_id: &str,
+    interaction_ref: Option<i64>,
+) -> Result<Option<Interaction>, AppError> {
+    if let Some(found) = db::interactions::find_by_conversation(conn, connection_id, conversation_id)? {
+        return Ok(Some(found));
+    }
+    let Some(id) = interaction_ref else { return Ok(None) };
+    match db::interactions::find(conn, id) {
+        Ok(found)
+            if found.provider_connection_id == Some(connection_id) && found.provider_conversation_id.is_none() =>
+        {
+            db::interactions::set_conversation_id(conn, found.id, conversation_id)?;
+            Ok(Some(found))
+        }
+        Ok(_) | Err(diesel::result::Error::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Applies one event inside the caller's transaction.
+pub fn apply(
+    conn: &mut DbConnection,
+    connection_id: i64,
+    event: &WebhookEvent,
+    store_audio: bool,
+    now: NaiveDateTime,
+) -> Result<Applied, AppError> {
+    Ok(match event {
+        WebhookEvent::Completed(report) => {
+            match find_call(conn, connection_id, &report.conversation_id, report.interaction_ref)? {
+                None => Applied::waiting("no call matches this conversation yet"),
+                Some(call) => match complete(conn, &call, report, now)? {
+                    Some(outcome) => {
+                        Applied::processed(format!("call #{} completed: {}", call.id, outcome.label()), call.id)
+                    }
+                    None => Applied::ignored(already_ended(conn, call.id)?, Some(call.id)),
+                },
+            }
+        }
+        WebhookEvent::InitiationFailed { conversation_id, reason, call_sid } => {
+            match find_call(conn, connection_id, conversation_id, None)? {
+                None => Applied::waiting("no call matches this conversation yet"),
+                Some(call) => match fail(conn, &call, reason, call_sid.as_deref(), now)? {
+                    Some(outcome) => {
+                        Applied::processed(format!("call #{} did not connect: {}", call.id, outcome.label()), call.id)
+                    }
+                    None => Applied::ignored(already_ended(conn, call.id)?, Some(call.id)),
+                },
+            }
+        }
+        WebhookEvent::Audio { conversation_id, audio } => {
+            if !store_audio {
+                return Ok(Applied::ignored("call audio is not kept (store_call_audio = false)".into(), None));
+            }
+            let call = db::interactions::find_by_conversation(conn, connection_id, conversation_id)?;
+            let stored =
+                db::recordings::insert(conn, connection_id, conversation_id, call.as_ref().map(|c| c.id), audio)?;
+            let result = match (stored, &call) {
+                (false, _) => "the recording was already stored".to_owned(),
+                (true, Some(call)) => format!("recording stored for call #{} ({} bytes)", call.id, audio.len()),
+                (true, None) => format!("recording stored ({} bytes); it joins its call once known", audio.len()),
+            };
+            Applied { state: state::PROCESSED, result, interaction_id: call.map(|c| c.id) }
+        }
+        WebhookEvent::Other => Applied::ignored("an event type voxdial does not act on; kept".into(), None),
+    })
+}
+
+fn already_ended(conn: &mut DbConnection, interaction_id: i64) -> Result<String, AppError> {
+    let call = db::interactions::find(conn, interaction_id)?;
+    Ok(format!("call #{} had already ended as {}; nothing changed", call.id, call.status))
+}
+
+/// Completes a call from a provider report (webhook or lookup): its transcript, analysis and
+/// outcome, and its lead's new status, all or nothing. `None` if it had already ended.
+pub fn complete(
+    conn: &mut DbConnection,
+    call: &Interaction,
+    report: &CallReport,
+    now: NaiveDateTime,
+) -> Result<Option<Outcome>, AppError> {
+    let facts = AnalysisFacts {
+        call_successful: report.call_successful.clone(),
+        collected: report.collected.clone(),
+        termination_reason: report.termination_reason.clone(),
+    };
+    let outcome = classify(&facts);
+    let analysis = report.analysis.as_ref().map(|a| a.to_string());
+    let ending = Ending {
+        outcome: Some(outcome.as_str()),
+        termination_reason: report.termination_reason.as_deref(),
+        duration_secs: report.duration_secs,
+        call_successful: report.call_successful.as_deref(),
+        summary: report.summary.as_deref(),
+        provider_analysis: analysis.as_deref(),
+        call_sid: report.call_sid.as_deref(),
+        ..Ending::default()
+    };
+    if !db::interactions::end(conn, call.id, &CallStatus::OPEN, CallStatus::Completed, &ending, now)? {
+        return Ok(None);
+    }
+    let turns: Vec<NewTurn<'_>> = report
+        .transcript
+        .iter()
+        .map(|t| NewTurn {
+            role: t.speaker.as_str(),
+            message: t.message.as_deref(),
+            time_in_call_secs: t.time_in_call_secs,
+        })
+        .collect();
+    db::interactions::insert_transcript(conn, call.id, &turns)?;
+    if let Some(connection_id) = call.provider_connection_id {
+        db::recordings::link(conn, connection_id, &report.conversation_id, call.id)?;
+    }
+    apply_outcome_to_lead(conn, call, outcome, callback_time(&facts), now)?;
+    Ok(Some(outcome))
+}
+
+/// Ends a call that never connected as busy, no answer or failed. `None` if it had already ended.
+pub fn fail(
+    conn: &mut DbConnection,
+    call: &Interaction,
+    reason: &FailureReason,
+    call_sid: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Option<Outcome>, AppError> {
+    let (status, outcome, detail) = match reason {
+        FailureReason::Busy => (CallStatus::Busy, Outcome::Busy, None),
+        FailureReason::NoAnswer => (CallStatus::NoAnswer, Outcome::NoAnswer, None),
+        FailureReason::Other(why) => {
+            (CallStatus::Failed, Outcome::Failed, Some(format!("the call did not connect: {why}")))
+        }
+    };
+    let ending = Ending {
+        outcome: Some(outcome.as_str()),
+        error_code: detail.as_ref().map(|_| "CALL_FAILED"),
+        error_message: detail.as_deref(),
+        call_sid,
+        ..Ending::default()
+    };
+    if !db::interactions::end(conn, call.id, &CallStatus::OPEN, status, &ending, now)? {
+        return Ok(None);
+    }
+    apply_outcome_to_lead(conn, call, outcome, None, now)?;
+    Ok(Some(outcome))
+}
+
+/// Applies events that arrived before their call knew its conversation id.
+pub fn apply_waiting(
+    conn: &mut DbConnection,
+    connection_id: i64,
+    conversation_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let waiting = db::webhook_events::pending_for_conversation(conn, connection_id, conversation_id)?;
+    let count = waiting.len();
+    for event in waiting {
+        reapply(conn, &event, now)?;
+    }
+    Ok(count)
+}
+
+/// Re-reads a stored event and applies it again (sweeper, late matches).
+fn reapply(
+    conn: &mut DbConnection,
+    event: &db::webhook_events::WebhookEvent,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let connection = db::providers::find(conn, event.provider_connection_id)?;
+    let kind = ProviderKind::parse(&connection.kind).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
+    write_tx(conn, |conn| {
+        let applied = match kind.parse_webhook(event.raw_body.as_bytes()).map(|e| e.event) {
+            Ok(Ok(parsed)) => apply(conn, event.provider_connection_id, &parsed, false, now)?,
+            Ok(Err(reason)) | Err(reason) => Applied { state: state::INVALID, result: reason, interaction_id: None },
+        };
+        // Events whose call never shows up are set aside after a day.
+        let applied = if applied.state == state::PENDING && event.received_at < now - WAIT_FOR_CALL {
+            Applied::ignored("no call matched this conversation within a day".into(), None)
+        } else {
+            applied
+        };
+        db::webhook_events::record_result(conn, event.id, applied.state, &applied.result, applied.interaction_id, now)?;
+        Ok::<_, AppError>(())
+    })
+}
+
+/// The sweeper: retries pending events (transient failures, early arrivals).
+pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+    let pending = db::webhook_events::pending(conn, 100)?;
+    let count = pending.len();
+    for event in pending {
+        reapply(conn, &event, now)?;
+    }
+    db::webhook_events::delete_rejected_before(conn, now - Duration::days(7))?;
+    Ok(count)
+}

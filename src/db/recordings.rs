@@ -1,0 +1,63 @@
+//! Call recordings delivered by the provider (`post_call_audio`).
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::recordings;
+
+/// Stores a recording; a second delivery of the same one changes nothing.
+pub fn insert(
+    conn: &mut DbConnection,
+    connection_id: i64,
+    conversation_id: &str,
+    interaction_id: Option<i64>,
+    audio: &[u8],
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(recordings::table)
+        .values((
+            recordings::provider_connection_id.eq(connection_id),
+            recordings::conversation_id.eq(conversation_id),
+            recordings::interaction_id.eq(interaction_id),
+            recordings::content_type.eq("audio/mpeg"),
+            recordings::audio.eq(audio),
+            recordings::size_bytes.eq(audio.len() as i64),
+            recordings::created_at.eq(super::now()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Links recordings that arrived before their call was known.
+pub fn link(
+    conn: &mut DbConnection,
+    connection_id: i64,
+    conversation_id: &str,
+    interaction_id: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        recordings::table
+            .filter(recordings::provider_connection_id.eq(connection_id))
+            .filter(recordings::conversation_id.eq(conversation_id))
+            .filter(recordings::interaction_id.is_null()),
+    )
+    .set(recordings::interaction_id.eq(interaction_id))
+    .execute(conn)
+}
+
+/// The recording of a call: content type and bytes.
+pub fn for_interaction(conn: &mut DbConnection, interaction_id: i64) -> QueryResult<Option<(String, Vec<u8>)>> {
+    recordings::table
+        .filter(recordings::interaction_id.eq(interaction_id))
+        .select((recordings::content_type, recordings::audio))
+        .first(conn)
+        .optional()
+}
+
+pub fn exists_for(conn: &mut DbConnection, interaction_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(recordings::table.filter(recordings::interaction_id.eq(interaction_id))))
+        .get_result(conn)
+}

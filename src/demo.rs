@@ -1,0 +1,207 @@
+//! Demo mode (`voxdial serve --demo`): a seeded workspace whose provider connection points
+//! at the built-in simulator, so the whole loop — Call now, provider, signed webhook,
+//! transcript, lead status — runs with no provider account.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::auth::password;
+use crate::connections;
+use crate::crypto::random_token;
+use crate::db::agents::AgentFields;
+use crate::db::campaigns::{AiAgentsSettings, CampaignFields};
+use crate::db::phone_numbers::NewPhoneNumber;
+use crate::db::providers::{NewConnection, SecretField};
+use crate::db::{self, DbConnection, write_tx};
+use crate::domain::lead::{LeadInput, RawLead};
+use crate::domain::user::{Email, PersonName, Role};
+use crate::provider::simulator::{AGENTS, NUMBERS, Simulator, SimulatorConfig};
+
+/// The connection that marks a demo workspace.
+pub const CONNECTION_NAME: &str = "Demo simulator";
+pub const ADMIN_EMAIL: &str = "demo@example.com";
+
+/// A running demo.
+pub struct Demo {
+    pub simulator: Simulator,
+    /// The admin's password, when the workspace was created by this start (shown once).
+    pub new_admin_password: Option<String>,
+    pub campaign_id: i64,
+}
+
+const TEMPLATE: &str = "You are {{ agent.name }}, a friendly, concise sales assistant calling for Acme Voice about {{ campaign.name }}.\n\
+Speak to {{ lead.first_name }}{% if lead.company %} at {{ lead.company }}{% endif %}. It is {{ now.time }} on a {{ now.weekday }} for them.\n\
+{% if contact_type == 'returning' %}You have spoken before:\n{% for call in previous_interactions %}- {{ call.date }}: {{ call.outcome }}. {{ call.summary }}\n{% endfor %}\
+Pick up where you left off.{% elif contact_type == 'new' %}They called us; find out what they need.{% else %}This is your first conversation: introduce yourself and ask one question about how they follow up with leads.{% endif %}\n\
+If they ask not to be called again, apologise and end the call. If they want a demo, agree a time.";
+
+const FIRST_MESSAGE: &str = "{% if contact_type == 'returning' %}Hi {{ lead.first_name }}, it's {{ agent.name }} again from Acme Voice.\
+{% else %}Hi {{ lead.first_name }}, this is {{ agent.name }}, an AI assistant from Acme Voice. Do you have a minute?{% endif %}";
+
+const FIRST_NAMES: [&str; 25] = [
+    "Ana", "Bruno", "Carla", "Diego", "Elena", "Felix", "Grace", "Hiro", "Ines", "Jonas", "Kara", "Luis", "Maya",
+    "Noah", "Olivia", "Pedro", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will", "Ximena", "Yusuf",
+];
+const LAST_NAMES: [&str; 10] =
+    ["Lima", "Chen", "Okafor", "Novak", "Garcia", "Schmidt", "Rossi", "Tanaka", "Dubois", "Kowalski"];
+const COMPANIES: [&str; 10] = [
+    "Northwind Traders",
+    "Bluebird Dental",
+    "Summit Roofing",
+    "Harbor Logistics",
+    "Maple Realty",
+    "Cedar Clinics",
+    "Pioneer Fitness",
+    "Lakeside Legal",
+    "Orbit Software",
+    "Granite Builders",
+];
+const AREA_CODES: [&str; 10] = ["212", "415", "312", "305", "206", "512", "617", "303", "404", "702"];
+const PLANS: [&str; 3] = ["starter", "growth", "enterprise"];
+
+/// Seeds the workspace on first start, then starts the simulator and points the demo
+/// connection at it.
+pub async fn start(state: &AppState, call_length: Duration) -> anyhow::Result<Demo> {
+    let secrets = state.secrets.clone();
+    let seeded = state
+        .db
+        .run(move |conn| {
+            let existing = db::providers::list(conn)?.into_iter().find(|c| c.name == CONNECTION_NAME);
+            match existing {
+                Some(connection) => Ok(Ok((connection.id, None))),
+                None if db::users::count(conn)? > 0 => Ok(Err(())),
+                None => Ok(Ok(write_tx(conn, |conn| seed(conn, &secrets))?)),
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let Ok((connection_id, new_admin_password)) = seeded else {
+        bail!(
+            "this database already holds a workspace without the demo; run the demo on its own database (VOXDIAL_DATABASE_URL=voxdial-demo.db)"
+        );
+    };
+    let connection = state
+        .db
+        .run(move |conn| Ok(db::providers::find(conn, connection_id)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let api_key = connections::open(&state.secrets, SecretField::ApiKey, &connection.api_key_enc)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let webhook_secret = connections::open(
+        &state.secrets,
+        SecretField::WebhookSecret,
+        connection.webhook_secret_enc.as_deref().context("the demo connection lost its webhook secret")?,
+    )
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (webhook_url, _) = connections::webhook_urls(&state.public_url, connection_id);
+    let simulator = Simulator::start(SimulatorConfig { api_key, webhook_url, webhook_secret, call_length })?;
+    let base_url = simulator.base_url.clone();
+    let campaign_id = state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| db::providers::update_details(conn, connection_id, CONNECTION_NAME, &base_url))?;
+            Ok(db::campaigns::names(conn)?.first().map(|(id, _)| *id).unwrap_or_default())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(Demo { simulator, new_admin_password, campaign_id })
+}
+
+/// Creates the demo workspace: admin, connection, numbers, agents, template, campaign, leads.
+fn seed(
+    conn: &mut DbConnection,
+    secrets: &crate::crypto::SecretBox,
+) -> Result<(i64, Option<String>), crate::error::AppError> {
+    let actor = Actor::system("demo setup");
+    let password = random_token()[..16].to_owned();
+    let hash = password::hash_blocking(&password)?;
+    let email = Email::parse(ADMIN_EMAIL).expect("valid demo email");
+    db::users::insert(conn, &email, &PersonName::parse("Demo Admin").expect("valid name"), &hash, Role::Admin)?;
+
+    let connection_id = db::providers::insert(
+        conn,
+        NewConnection {
+            kind: "elevenlabs",
+            name: CONNECTION_NAME,
+            api_base_url: "http://127.0.0.1:9",
+            api_key: connections::seal(secrets, SecretField::ApiKey, &format!("sk_demo_{}", &random_token()[..20])),
+            webhook_secret: Some(connections::seal(
+                secrets,
+                SecretField::WebhookSecret,
+                &format!("wsec_{}", random_token()),
+            )),
+            inbound_token: Some(connections::seal(secrets, SecretField::InboundToken, &random_token())),
+        },
+    )?;
+    let mut number_ids = Vec::new();
+    for (provider_id, e164, label, telephony) in NUMBERS {
+        number_ids.push(db::phone_numbers::insert(
+            conn,
+            &NewPhoneNumber {
+                provider_connection_id: connection_id,
+                e164,
+                label,
+                provider_phone_number_id: provider_id,
+                telephony,
+            },
+        )?);
+    }
+    let mut agent_ids = Vec::new();
+    for (index, (agent_id, name)) in AGENTS.iter().enumerate() {
+        agent_ids.push(db::agents::insert(
+            conn,
+            &AgentFields {
+                provider_connection_id: connection_id,
+                name,
+                provider_agent_id: agent_id,
+                default_phone_number_id: Some(number_ids[index.min(1)]),
+            },
+        )?);
+    }
+    let template_id =
+        db::templates::insert_template(conn, "Demo opening", "Branches on new, first and returning contacts")?;
+    db::templates::add_version(conn, template_id, TEMPLATE, Some(FIRST_MESSAGE), None)?;
+    let campaign_id = db::campaigns::insert(
+        conn,
+        &CampaignFields {
+            name: "Demo: Spring outreach",
+            description: "A demo campaign calling through the built-in simulator.",
+            status: "active",
+            timezone: "America/New_York",
+            default_region: "US",
+        },
+    )?;
+    db::campaigns::set_ai_agents(
+        conn,
+        campaign_id,
+        &AiAgentsSettings {
+            production_agent_id: Some(agent_ids[0]),
+            test_agent_id: Some(agent_ids[1]),
+            prompt_template_id: Some(template_id),
+            phone_number_id: Some(number_ids[0]),
+        },
+    )?;
+    let now = db::now();
+    for n in 0..54 {
+        let raw = RawLead {
+            first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(),
+            last_name: LAST_NAMES[(n * 7) % LAST_NAMES.len()].into(),
+            phone: format!("+1{}555{:04}", AREA_CODES[n % AREA_CODES.len()], 120 + n),
+            email: format!("{}.{}@example.com", FIRST_NAMES[n % FIRST_NAMES.len()].to_lowercase(), n),
+            company: COMPANIES[(n * 3) % COMPANIES.len()].into(),
+            is_test: if n >= 50 { "yes".into() } else { String::new() },
+            consent_source: "Website demo request".into(),
+            consent_at: "2026-10-01".into(),
+            custom: vec![("plan".into(), PLANS[n % PLANS.len()].into())],
+            ..RawLead::default()
+        };
+        let lead = LeadInput::parse(&raw, None)
+            .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("demo lead {n}: {e:?}")))?;
+        db::leads::insert(conn, campaign_id, &lead, now)?;
+    }
+    audit::record(conn, &actor, "demo.seed", "campaign", Some(campaign_id), "Created the demo workspace")?;
+    Ok((connection_id, Some(password)))
+}

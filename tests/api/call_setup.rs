@@ -1,0 +1,181 @@
+//! A campaign ready to call against the fake provider, and webhook helpers.
+
+use serde_json::{Value, json};
+use voxdial::db;
+
+use crate::fake_provider::FakeProvider;
+use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location};
+
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+pub struct CallSetup {
+    pub fake: FakeProvider,
+    pub connection: i64,
+    pub campaign: i64,
+    pub production: i64,
+    pub test: i64,
+    pub main_number: i64,
+    pub template: i64,
+    /// A real lead (Ana, custom field plan = gold) and a test lead (Tom).
+    pub lead: i64,
+    pub test_lead: i64,
+}
+
+pub async fn call_setup(app: &TestApp) -> CallSetup {
+    app.login_as_admin().await;
+    let fake = FakeProvider::start().await;
+    fake.with_agents(&[("agent_prod", "Production Pat"), ("agent_test", "Tester Tom")]).await;
+    fake.accepting_calls().await;
+    let connection = app.add_connection("ElevenLabs", &fake.url()).await;
+    let main_number = app.add_number(connection, "+14155550100", "Main", "pn_main").await;
+    let production = app.add_agent(connection, "Production Pat", "agent_prod", Some(main_number)).await;
+    let test = app.add_agent(connection, "Tester Tom", "agent_test", None).await;
+    let template = app
+        .add_template(
+            "Opening",
+            "You call {{ lead.first_name }} ({{ contact_type }}, attempt {{ attempt_number }}) for {{ campaign.name }}. Plan: {{ lead.plan | default('none') }}.",
+            "Hi {{ lead.first_name }}, {{ agent.name }} here.",
+        )
+        .await;
+    let campaign = app.add_campaign("Spring").await;
+    let saved = app
+        .post_form(
+            &format!("/campaigns/{campaign}/ai-agents"),
+            &[
+                ("production_agent_id", &production.to_string()),
+                ("test_agent_id", &test.to_string()),
+                ("prompt_template_id", &template.to_string()),
+                ("phone_number_id", ""),
+            ],
+        )
+        .await;
+    assert_is_redirect_to(&saved, &format!("/campaigns/{campaign}/ai-agents"));
+    let lead = add_lead(
+        app,
+        campaign,
+        &[("first_name", "Ana"), ("last_name", "Lima"), ("phone", "+12125550123"), ("custom", "plan = gold")],
+    )
+    .await;
+    let test_lead =
+        add_lead(app, campaign, &[("first_name", "Tom"), ("phone", "+12125550124"), ("is_test", "on")]).await;
+    CallSetup { fake, connection, campaign, production, test, main_number, template, lead, test_lead }
+}
+
+pub async fn add_lead(app: &TestApp, campaign: i64, fields: &[(&str, &str)]) -> i64 {
+    let response = app.post_form(&format!("/campaigns/{campaign}/leads"), fields).await;
+    id_from_location(&response, "/leads/")
+}
+
+/// Presses "Call now"; returns the call's id (when one was recorded) and the response.
+pub async fn call_now(app: &TestApp, lead: i64) -> (Option<i64>, reqwest::Response) {
+    let response = app.post_form(&format!("/leads/{lead}/call"), &[]).await;
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (location.strip_prefix("/interactions/").and_then(|id| id.parse().ok()), response)
+}
+
+pub fn interaction(app: &TestApp, id: i64) -> db::interactions::Interaction {
+    app.with_conn(|c| db::interactions::find(c, id).unwrap())
+}
+
+/// A `post_call_transcription` body in ElevenLabs' shape with `turns` transcript turns.
+pub fn transcription(
+    conversation_id: &str,
+    interaction_id: Option<i64>,
+    collected_outcome: Option<&str>,
+    turns: usize,
+) -> Value {
+    let transcript: Vec<Value> = (0..turns)
+        .map(|n| {
+            json!({"role": if n % 2 == 0 { "agent" } else { "user" }, "message": format!("turn {n}"), "time_in_call_secs": n * 3,
+                   "tool_calls": null, "tool_results": null, "feedback": null, "conversation_turn_metrics": null})
+        })
+        .collect();
+    let mut collected = json!({});
+    if let Some(outcome) = collected_outcome {
+        collected = json!({"outcome": {"data_collection_id": "outcome", "value": outcome, "rationale": "said so"}});
+    }
+    let mut variables = json!({"system__agent_id": "agent_prod", "system__call_sid": null});
+    if let Some(id) = interaction_id {
+        variables["voxdial_interaction_id"] = Value::from(id.to_string());
+    }
+    json!({
+        "type": "post_call_transcription",
+        "event_timestamp": chrono::Utc::now().timestamp(),
+        "data": {
+            "agent_id": "agent_prod", "conversation_id": conversation_id, "status": "done", "user_id": "lead-1",
+            "transcript": transcript,
+            "metadata": {"start_time_unix_secs": 1_739_537_297, "call_duration_secs": 42, "cost": 296, "termination_reason": "",
+                         "phone_call": {"type": "twilio", "direction": "outbound", "phone_number_id": "pn_main",
+                                        "agent_number": "+14155550100", "external_number": "+12125550123", "stream_sid": "MZ1", "call_sid": "CA_from_webhook"}},
+            "analysis": {"call_successful": "success", "transcript_summary": "Ana wants a demo.",
+                         "evaluation_criteria_results": {"polite": {"criteria_id": "polite", "result": "success", "rationale": "yes"}},
+                         "data_collection_results": collected},
+            "conversation_initiation_client_data": {"dynamic_variables": variables},
+            "has_audio": false, "has_user_audio": false, "has_response_audio": false
+        }
+    })
+}
+
+pub fn initiation_failure(conversation_id: &str, reason: &str) -> Value {
+    json!({"type": "call_initiation_failure", "event_timestamp": chrono::Utc::now().timestamp(),
+           "data": {"agent_id": "agent_prod", "conversation_id": conversation_id, "failure_reason": reason,
+                    "metadata": {"type": "twilio", "body": {"CallSid": "CA_failed", "CallStatus": reason, "Direction": "outbound-api"}}}})
+}
+
+pub fn sign(body: &str, secret: &str, timestamp: i64) -> String {
+    voxdial::provider::elevenlabs::webhook::sign(body.as_bytes(), secret, timestamp)
+}
+
+/// Posts a webhook signed with the connection's secret, now.
+pub async fn post_webhook(app: &TestApp, connection: i64, body: &Value) -> reqwest::Response {
+    let raw = body.to_string();
+    let signature = sign(&raw, WEBHOOK_SECRET, chrono::Utc::now().timestamp());
+    post_raw_webhook(app, connection, &raw, Some(&signature)).await
+}
+
+pub async fn post_raw_webhook(app: &TestApp, connection: i64, raw: &str, signature: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/webhooks/elevenlabs/{connection}/post-call")))
+        .header("content-type", "application/json")
+        .body(raw.to_owned());
+    if let Some(signature) = signature {
+        request = request.header("ElevenLabs-Signature", signature);
+    }
+    request.send().await.unwrap()
+}
+
+/// A call committed as `dialing` whose provider answer has not been stored yet.
+pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: i64, to_number: &str) -> i64 {
+    app.with_conn(|c| {
+        db::interactions::insert(
+            c,
+            &db::interactions::NewInteraction {
+                direction: "outbound",
+                origin: "manual",
+                lead_id: lead,
+                campaign_id: s.campaign,
+                voice_agent_id: Some(s.production),
+                phone_number_id: Some(s.main_number),
+                provider_connection_id: Some(s.connection),
+                contact_type: "first",
+                attempt_number: 1,
+                counts_as_attempt: true,
+                template_version_id: None,
+                rendered_prompt: None,
+                rendered_first_message: None,
+                to_number,
+                from_number: None,
+                status: "dialing",
+                outcome: None,
+                error_code: None,
+                error_message: None,
+                initiated_by: None,
+                ended_at: None,
+                created_at: db::now(),
+                updated_at: db::now(),
+            },
+        )
+        .unwrap()
+    })
+}
