@@ -12,108 +12,17 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use diesel::prelude::*;
+use support::{seed_lead, seed_leads};
 use voxdial::app::Application;
 use voxdial::config::Settings;
 use voxdial::crypto::MasterKey;
 use voxdial::db::schema::leads;
-use voxdial::db::{self, DbConnection, write_tx};
+use voxdial::db::{self, write_tx};
 use voxdial::domain::campaign::CampaignStatus;
-use voxdial::domain::lead::search_keys;
 use voxdial::domain::user::{Email, PersonName, Role};
-
-const FIRST: [&str; 16] = [
-    "Ana", "Bruno", "Carla", "Diego", "Elena", "Felipe", "Gabriela", "Hugo", "Ines", "Jonas", "Karin", "Luis", "Maria",
-    "Nuno", "Olga", "Paulo",
-];
-const LAST: [&str; 16] = [
-    "Lima", "Costa", "Souza", "Silva", "Chen", "Novak", "Smith", "Garcia", "Muller", "Rossi", "Kowalski", "Dubois",
-    "Jansen", "Berg", "Moreau", "Santos",
-];
-const STATUSES: [&str; 10] =
-    ["new", "new", "new", "new", "new", "new", "contacted", "callback", "qualified", "not_interested"];
-
-#[derive(Insertable)]
-#[diesel(table_name = leads)]
-struct SeedLead {
-    campaign_id: i64,
-    first_name: String,
-    last_name: String,
-    phone: String,
-    email: Option<String>,
-    company: Option<String>,
-    status: String,
-    is_test: bool,
-    custom_fields: String,
-    search_name: String,
-    search_last_name: String,
-    search_email: String,
-    search_company: String,
-    next_call_at: Option<chrono::NaiveDateTime>,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-}
-
-fn seed_lead(campaign_id: i64, n: u64, now: chrono::NaiveDateTime) -> SeedLead {
-    // A cheap deterministic spread of names, companies and statuses.
-    let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7;
-    let first = FIRST[(h % 16) as usize];
-    let last = LAST[((h >> 4) % 16) as usize];
-    let company =
-        format!("{} {}", LAST[((h >> 8) % 16) as usize], ["Ltd", "GmbH", "Inc", "SA"][((h >> 12) % 4) as usize]);
-    let email = format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), n);
-    let status = STATUSES[((h >> 16) % 10) as usize];
-    let [search_name, search_last_name, search_email, search_company] =
-        search_keys(first, last, Some(&email), Some(&company));
-    SeedLead {
-        campaign_id,
-        first_name: first.into(),
-        last_name: last.into(),
-        // Distinct, valid numbers: 212-2xx-xxxx.. for the big campaign, 415-… for imports.
-        phone: format!("+1{}{:07}", if n < 5_000_000 { 212 } else { 415 }, 2_000_000 + n % 5_000_000),
-        email: Some(email),
-        company: Some(company),
-        status: status.into(),
-        is_test: n.is_multiple_of(97),
-        custom_fields: "{}".into(),
-        search_name,
-        search_last_name,
-        search_email,
-        search_company,
-        next_call_at: matches!(status, "new" | "contacted" | "callback").then_some(now),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// Bulk insert on the concrete backend (the shared connection type has no multi-row insert).
-fn seed(conn: &mut DbConnection, campaign_id: i64, count: u64) {
-    let now = db::now();
-    let started = Instant::now();
-    let chunk = 1000;
-    let mut n = 0;
-    while n < count {
-        let rows: Vec<SeedLead> = (n..(n + chunk).min(count)).map(|i| seed_lead(campaign_id, i, now)).collect();
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(leads::table).values(&rows).execute(c),
-            DbConnection::Pg(c) => diesel::insert_into(leads::table).values(&rows).execute(c),
-        }
-        .expect("seeding leads");
-        n += rows.len() as u64;
-        if n % 200_000 == 0 {
-            eprintln!("  seeded {n} leads ({:.0}/s)", n as f64 / started.elapsed().as_secs_f64());
-        }
-    }
-    diesel::sql_query(format!("UPDATE campaigns SET lead_count = {count} WHERE id = {campaign_id}"))
-        .execute(conn)
-        .unwrap();
-    let analyze = match conn {
-        DbConnection::Sqlite(_) => "ANALYZE",
-        DbConnection::Pg(_) => "ANALYZE leads",
-    };
-    diesel::sql_query(analyze).execute(conn).unwrap();
-    eprintln!("seeded {count} leads in {:.1} s", started.elapsed().as_secs_f64());
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -186,7 +95,7 @@ async fn main() {
         let campaign_id = db::campaigns::insert(&mut conn, &fields("Big campaign")).unwrap();
         let other_id = db::campaigns::insert(&mut conn, &fields("Import target")).unwrap();
         eprintln!("seeding {lead_count} leads…");
-        seed(&mut conn, campaign_id, lead_count);
+        seed_leads(&mut conn, campaign_id, lead_count);
         (campaign_id, other_id)
     };
 

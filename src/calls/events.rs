@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::apply_outcome_to_lead;
 use crate::app::AppState;
 use crate::connections;
+use crate::crypto::SecretBox;
 use crate::db::interactions::{Ending, Interaction, NewTurn};
 use crate::db::providers::SecretField;
 use crate::db::webhook_events::{NewEvent, state};
@@ -37,165 +38,163 @@ const REJECTED_BODY_KEPT: usize = 2048;
 /// How long an event may wait for its call before it is set aside.
 const WAIT_FOR_CALL: Duration = Duration::hours(24);
 
-/// Handles one delivery of a post-call webhook.
-pub async fn receive(
-    state: &AppState,
-    connection_id: i64,
-    signature: Option<String>,
-    body: actix_web::web::Bytes,
-    now: chrono::DateTime<chrono::Utc>,
+/// One delivery of a post-call webhook, as it came in.
+pub struct Delivery {
+    pub connection_id: i64,
+    pub signature: Option<String>,
+    pub body: actix_web::web::Bytes,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Handles one delivery: all of it on one database connection, the accepted event stored
+/// and applied in one transaction.
+pub async fn receive(state: &AppState, delivery: Delivery) -> Result<Reply, AppError> {
+    let secrets = state.secrets.clone();
+    let store_audio = state.settings.store_call_audio;
+    state.db.run(move |conn| ingest(conn, &secrets, &delivery, store_audio)).await
+}
+
+fn ingest(
+    conn: &mut DbConnection,
+    secrets: &SecretBox,
+    delivery: &Delivery,
+    store_audio: bool,
 ) -> Result<Reply, AppError> {
-    let connection = match state.db.run(move |conn| Ok(db::providers::find(conn, connection_id)?)).await {
+    let connection_id = delivery.connection_id;
+    let connection = match db::providers::find(conn, connection_id) {
         Ok(connection) => connection,
-        Err(AppError::NotFound) => return Ok(Reply::new(404, "unknown provider connection")),
-        Err(e) => return Err(e),
+        Err(diesel::result::Error::NotFound) => return Ok(Reply::new(404, "unknown provider connection")),
+        Err(e) => return Err(e.into()),
     };
     let kind = ProviderKind::parse(&connection.kind).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
     let secret = match &connection.webhook_secret_enc {
-        Some(sealed) => Some(connections::open(&state.secrets, SecretField::WebhookSecret, sealed)?),
+        Some(sealed) => Some(connections::open(secrets, SecretField::WebhookSecret, sealed)?),
         None => None,
     };
-    let verdict = kind.verify_webhook(signature.as_deref(), &body, secret.as_deref(), now.timestamp());
-    let received_at = now.naive_utc();
+    let body = &delivery.body;
+    let verdict =
+        kind.verify_webhook(delivery.signature.as_deref(), body, secret.as_deref(), delivery.received_at.timestamp());
+    let received_at = delivery.received_at.naive_utc();
     if verdict != SignatureVerdict::Valid {
         tracing::warn!(connection_id, verdict = verdict.as_str(), "webhook refused");
-        let kept: String = String::from_utf8_lossy(&body).chars().take(REJECTED_BODY_KEPT).collect();
-        state
-            .db
-            .run(move |conn| {
-                write_tx(conn, |conn| {
-                    db::webhook_events::insert(
-                        conn,
-                        &NewEvent {
-                            provider_connection_id: connection_id,
-                            event_type: "unverified",
-                            conversation_id: None,
-                            event_timestamp: None,
-                            signature_verdict: verdict.as_str(),
-                            processing_state: state::REJECTED,
-                            processing_result: Some(verdict.explanation()),
-                            raw_body: &kept,
-                            received_at,
-                        },
-                    )
-                })?;
-                Ok(())
-            })
-            .await?;
+        let kept: String = String::from_utf8_lossy(body).chars().take(REJECTED_BODY_KEPT).collect();
+        let event = unaccepted(
+            connection_id,
+            verdict,
+            "unverified",
+            state::REJECTED,
+            verdict.explanation(),
+            &kept,
+            received_at,
+        );
+        write_tx(conn, |conn| db::webhook_events::insert(conn, &event))?;
         return Ok(Reply::new(401, format!("invalid signature: {}", verdict.explanation())));
     }
 
-    let envelope = match kind.parse_webhook(&body) {
+    let envelope = match kind.parse_webhook(body) {
         Ok(envelope) => envelope,
         Err(reason) => {
-            let raw = String::from_utf8_lossy(&body).into_owned();
-            let stored_reason = reason.clone();
-            state
-                .db
-                .run(move |conn| {
-                    write_tx(conn, |conn| {
-                        db::webhook_events::insert(
-                            conn,
-                            &NewEvent {
-                                provider_connection_id: connection_id,
-                                event_type: "unreadable",
-                                conversation_id: None,
-                                event_timestamp: None,
-                                signature_verdict: verdict.as_str(),
-                                processing_state: state::INVALID,
-                                processing_result: Some(&stored_reason),
-                                raw_body: &raw,
-                                received_at,
-                            },
-                        )
-                    })?;
-                    Ok(())
-                })
-                .await?;
+            let raw = String::from_utf8_lossy(body);
+            let event = unaccepted(connection_id, verdict, "unreadable", state::INVALID, &reason, &raw, received_at);
+            write_tx(conn, |conn| db::webhook_events::insert(conn, &event))?;
             return Ok(Reply::new(400, reason));
         }
     };
 
     // Audio is stored as a recording; the event keeps the body without the audio.
     let raw_body = match &envelope.event {
-        Ok(WebhookEvent::Audio { .. }) => without_audio(&body),
-        _ => String::from_utf8_lossy(&body).into_owned(),
+        Ok(WebhookEvent::Audio { .. }) => without_audio(body),
+        _ => String::from_utf8_lossy(body).into_owned(),
     };
-    let store_audio = state.settings.store_call_audio;
-    let reply = state
-        .db
-        .run(move |conn| {
-            let new = NewEvent {
-                provider_connection_id: connection_id,
-                event_type: &envelope.event_type,
-                conversation_id: envelope.conversation_id.as_deref(),
-                event_timestamp: envelope.event_timestamp,
-                signature_verdict: verdict.as_str(),
-                processing_state: state::PENDING,
-                processing_result: None,
-                raw_body: &raw_body,
-                received_at,
-            };
-            let event_id = match write_tx(conn, |conn| db::webhook_events::insert(conn, &new)) {
-                Ok(id) => id,
-                Err(e) if db::is_unique_violation(&e) => {
-                    let existing = write_tx(conn, |conn| {
-                        db::webhook_events::record_redelivery(
-                            conn,
-                            connection_id,
-                            &envelope.event_type,
-                            envelope.conversation_id.as_deref(),
-                        )
-                    })?;
-                    match existing {
-                        // Still waiting (e.g. a transient failure before): try it again now.
-                        Some(event) if event.processing_state == state::PENDING => event.id,
-                        Some(event) => {
-                            return Ok(Reply::new(
-                                200,
-                                format!("duplicate delivery of event {}: already {}", event.id, event.processing_state),
-                            ));
-                        }
-                        None => return Err(e.into()),
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let outcome = match &envelope.event {
-                Ok(event) => write_tx(conn, |conn| {
-                    let applied = apply(conn, connection_id, event, store_audio, received_at)?;
-                    db::webhook_events::record_result(
-                        conn,
-                        event_id,
-                        applied.state,
-                        &applied.result,
-                        applied.interaction_id,
-                        received_at,
-                    )?;
-                    Ok::<_, AppError>(applied)
-                })?,
-                Err(reason) => {
-                    let applied = Applied { state: state::INVALID, result: reason.clone(), interaction_id: None };
-                    write_tx(conn, |conn| {
-                        db::webhook_events::record_result(
-                            conn,
-                            event_id,
-                            applied.state,
-                            &applied.result,
-                            None,
-                            received_at,
-                        )
-                    })?;
-                    applied
-                }
-            };
-            Ok(match outcome.state {
-                s if s == state::INVALID => Reply::new(400, outcome.result),
-                _ => Reply::new(200, outcome.result),
-            })
-        })
-        .await?;
-    Ok(reply)
+    let event = NewEvent {
+        provider_connection_id: connection_id,
+        event_type: &envelope.event_type,
+        conversation_id: envelope.conversation_id.as_deref(),
+        event_timestamp: envelope.event_timestamp,
+        signature_verdict: verdict.as_str(),
+        processing_state: state::PENDING,
+        processing_result: None,
+        raw_body: &raw_body,
+        received_at,
+    };
+    match write_tx(conn, |conn| store_and_apply(conn, &event, &envelope.event, store_audio)) {
+        Ok(reply) => Ok(reply),
+        Err(err) => {
+            // Keep the event for the sweeper (and answer 5xx, so the provider retries too).
+            if let Err(keep_err) = write_tx(conn, |conn| db::webhook_events::insert(conn, &event)) {
+                tracing::error!(error = %keep_err, "the webhook could not be kept for a retry either");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// An event kept for diagnosis only: refused, or authentic but unreadable.
+fn unaccepted<'a>(
+    connection_id: i64,
+    verdict: SignatureVerdict,
+    event_type: &'a str,
+    processing_state: &'a str,
+    reason: &'a str,
+    raw_body: &'a str,
+    received_at: NaiveDateTime,
+) -> NewEvent<'a> {
+    NewEvent {
+        provider_connection_id: connection_id,
+        event_type,
+        conversation_id: None,
+        event_timestamp: None,
+        signature_verdict: verdict.as_str(),
+        processing_state,
+        processing_result: Some(reason),
+        raw_body,
+        received_at,
+    }
+}
+
+/// Stores an accepted event and applies it, inside the caller's transaction. A redelivery
+/// of an event that is still waiting is applied again; any other redelivery changes nothing.
+fn store_and_apply(
+    conn: &mut DbConnection,
+    new: &NewEvent<'_>,
+    event: &Result<WebhookEvent, String>,
+    store_audio: bool,
+) -> Result<Reply, AppError> {
+    let event_id = match db::webhook_events::insert(conn, new)? {
+        Some(id) => id,
+        None => {
+            let existing = db::webhook_events::record_redelivery(
+                conn,
+                new.provider_connection_id,
+                new.event_type,
+                new.conversation_id,
+            )?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("a conflicting webhook event could not be found")))?;
+            if existing.processing_state != state::PENDING {
+                return Ok(Reply::new(
+                    200,
+                    format!("duplicate delivery of event {}: already {}", existing.id, existing.processing_state),
+                ));
+            }
+            existing.id
+        }
+    };
+    let applied = match event {
+        Ok(event) => apply(conn, new.provider_connection_id, event, store_audio, new.received_at)?,
+        Err(reason) => Applied { state: state::INVALID, result: reason.clone(), interaction_id: None },
+    };
+    db::webhook_events::record_result(
+        conn,
+        event_id,
+        applied.state,
+        &applied.result,
+        applied.interaction_id,
+        new.received_at,
+    )?;
+    Ok(match applied.state {
+        s if s == state::INVALID => Reply::new(400, applied.result),
+        _ => Reply::new(200, applied.result),
+    })
 }
 
 /// The body as stored for an audio event: the audio itself lives in the recording.
@@ -336,7 +335,7 @@ pub fn complete(
         call_sid: report.call_sid.as_deref(),
         ..Ending::default()
     };
-    if !db::interactions::end(conn, call.id, &CallStatus::OPEN, CallStatus::Completed, &ending, now)? {
+    if !db::interactions::end(conn, call, &CallStatus::OPEN, CallStatus::Completed, &ending, now)? {
         return Ok(None);
     }
     let turns: Vec<NewTurn<'_>> = report
@@ -378,7 +377,7 @@ pub fn fail(
         call_sid,
         ..Ending::default()
     };
-    if !db::interactions::end(conn, call.id, &CallStatus::OPEN, status, &ending, now)? {
+    if !db::interactions::end(conn, call, &CallStatus::OPEN, status, &ending, now)? {
         return Ok(None);
     }
     apply_outcome_to_lead(conn, call, outcome, None, now)?;

@@ -116,7 +116,7 @@ pub async fn start_call(state: &AppState, lead_id: i64, origin: Origin) -> Resul
                             error_message: Some(&message),
                             ..Ending::default()
                         };
-                        if db::interactions::end(conn, interaction_id, &CallStatus::LIVE, CallStatus::Failed, &ending, now)? {
+                        if db::interactions::end(conn, &interaction, &CallStatus::LIVE, CallStatus::Failed, &ending, now)? {
                             apply_outcome_to_lead(conn, &interaction, Outcome::Failed, None, now)?;
                         }
                         Ok::<_, AppError>(())
@@ -339,7 +339,7 @@ pub fn apply_outcome_to_lead(
         reached: outcome.reached_person(),
         needs_review: false,
     };
-    db::leads::record_call_result(conn, lead.id, &result, now)?;
+    db::leads::record_call_result(conn, &lead, &result, now)?;
     if outcome == Outcome::DoNotCall {
         db::suppression::add(
             conn,

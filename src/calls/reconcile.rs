@@ -110,11 +110,12 @@ fn unknown(
     now: NaiveDateTime,
 ) -> Result<Option<Settled>, AppError> {
     let message = format!("Outcome unknown: {reason}. Check the call at the provider before calling this lead again.");
-    if !db::interactions::mark_unknown(conn, call.id, &message, now)? {
+    if !db::interactions::mark_unknown(conn, call, &message, now)? {
         return Ok(None);
     }
     let hold = CallResult { status: None, next_call_at: None, reached: false, needs_review: true };
-    db::leads::record_call_result(conn, call.lead_id, &hold, now)?;
+    let lead = db::leads::find(conn, call.lead_id)?;
+    db::leads::record_call_result(conn, &lead, &hold, now)?;
     tracing::warn!(interaction_id = call.id, reason, "call outcome unknown; marked for review");
     Ok(Some(Settled::Unknown))
 }

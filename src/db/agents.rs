@@ -76,12 +76,12 @@ pub fn escape_like(input: &str) -> String {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<VoiceAgent> {
-    voice_agents::table.find(id).select(VoiceAgent::as_select()).first(conn)
+    voice_agents::table.find(id).select(VoiceAgent::as_select()).get_result(conn)
 }
 
 pub fn find_optional(conn: &mut DbConnection, id: Option<i64>) -> QueryResult<Option<VoiceAgent>> {
     match id {
-        Some(id) => voice_agents::table.find(id).select(VoiceAgent::as_select()).first(conn).optional(),
+        Some(id) => voice_agents::table.find(id).select(VoiceAgent::as_select()).get_result(conn).optional(),
         None => Ok(None),
     }
 }
@@ -95,7 +95,7 @@ pub fn find_by_provider_id(
         .filter(voice_agents::provider_connection_id.eq(provider_connection_id))
         .filter(voice_agents::provider_agent_id.eq(provider_agent_id))
         .select(VoiceAgent::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -87,11 +87,11 @@ pub fn names(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Campaign> {
-    campaigns::table.find(id).select(Campaign::as_select()).first(conn)
+    campaigns::table.find(id).select(Campaign::as_select()).get_result(conn)
 }
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Campaign>> {
-    campaigns::table.filter(campaigns::name.eq(name)).select(Campaign::as_select()).first(conn).optional()
+    campaigns::table.filter(campaigns::name.eq(name)).select(Campaign::as_select()).get_result(conn).optional()
 }
 
 pub fn insert(conn: &mut DbConnection, fields: &CampaignFields<'_>) -> QueryResult<i64> {

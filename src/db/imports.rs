@@ -70,11 +70,11 @@ pub fn insert(conn: &mut DbConnection, new: &NewImport<'_>) -> QueryResult<i64> 
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<LeadImport> {
-    lead_imports::table.find(id).select(LeadImport::as_select()).first(conn)
+    lead_imports::table.find(id).select(LeadImport::as_select()).get_result(conn)
 }
 
 pub fn csv_data(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<u8>> {
-    lead_imports::table.find(id).select(lead_imports::csv_data).first(conn)
+    lead_imports::table.find(id).select(lead_imports::csv_data).get_result(conn)
 }
 
 pub fn recent_for_campaign(conn: &mut DbConnection, campaign_id: i64, limit: i64) -> QueryResult<Vec<LeadImport>> {

@@ -87,7 +87,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewInteraction<'_>) -> QueryResult<
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Interaction> {
-    interactions::table.find(id).select(Interaction::as_select()).first(conn)
+    interactions::table.find(id).select(Interaction::as_select()).get_result(conn)
 }
 
 pub fn find_by_conversation(
@@ -99,7 +99,7 @@ pub fn find_by_conversation(
         .filter(interactions::provider_connection_id.eq(connection_id))
         .filter(interactions::provider_conversation_id.eq(conversation_id))
         .select(Interaction::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -158,16 +158,18 @@ pub struct Ending<'a> {
     pub call_sid: Option<&'a str>,
 }
 
-/// Moves a call from one of `from` to the final `to`. Returns whether it moved.
+/// Moves a call from one of `from` to the final `to`. Returns whether it moved. A call sid
+/// in `ending` is recorded when the call had none yet.
 pub fn end(
     conn: &mut DbConnection,
-    id: i64,
+    call: &Interaction,
     from: &[CallStatus],
     to: CallStatus,
     ending: &Ending<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let moved = diesel::update(interactions::table.find(id).filter(interactions::status.eq_any(names(from))))
+    let call_sid = ending.call_sid.filter(|_| call.provider_call_sid.is_none());
+    let moved = diesel::update(interactions::table.find(call.id).filter(interactions::status.eq_any(names(from))))
         .set((
             interactions::status.eq(to.as_str()),
             interactions::outcome.eq(ending.outcome),
@@ -180,15 +182,9 @@ pub fn end(
             interactions::provider_analysis.eq(ending.provider_analysis),
             interactions::ended_at.eq(now),
             interactions::updated_at.eq(now),
+            call_sid.map(|sid| interactions::provider_call_sid.eq(sid)),
         ))
         .execute(conn)?;
-    if moved == 1
-        && let Some(sid) = ending.call_sid
-    {
-        diesel::update(interactions::table.find(id).filter(interactions::provider_call_sid.is_null()))
-            .set(interactions::provider_call_sid.eq(sid))
-            .execute(conn)?;
-    }
     Ok(moved == 1)
 }
 
@@ -206,17 +202,37 @@ pub struct NewTurn<'a> {
     pub time_in_call_secs: i32,
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = transcript_turns)]
+struct TurnRow<'a> {
+    interaction_id: i64,
+    seq: i32,
+    role: &'a str,
+    message: Option<&'a str>,
+    time_in_call_secs: i32,
+}
+
+/// Rows per INSERT, well inside SQLite's limit on bound parameters.
+const TURNS_PER_INSERT: usize = 500;
+
 pub fn insert_transcript(conn: &mut DbConnection, interaction_id: i64, turns: &[NewTurn<'_>]) -> QueryResult<()> {
-    for (seq, turn) in turns.iter().enumerate() {
-        diesel::insert_into(transcript_turns::table)
-            .values((
-                transcript_turns::interaction_id.eq(interaction_id),
-                transcript_turns::seq.eq(seq as i32),
-                transcript_turns::role.eq(turn.role),
-                transcript_turns::message.eq(turn.message),
-                transcript_turns::time_in_call_secs.eq(turn.time_in_call_secs),
-            ))
-            .execute(conn)?;
+    let rows: Vec<TurnRow<'_>> = turns
+        .iter()
+        .enumerate()
+        .map(|(seq, turn)| TurnRow {
+            interaction_id,
+            seq: seq as i32,
+            role: turn.role,
+            message: turn.message,
+            time_in_call_secs: turn.time_in_call_secs,
+        })
+        .collect();
+    for chunk in rows.chunks(TURNS_PER_INSERT) {
+        // Multi-row INSERT is not available through the multi-backend connection.
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(transcript_turns::table).values(chunk).execute(c),
+            DbConnection::Pg(c) => diesel::insert_into(transcript_turns::table).values(chunk).execute(c),
+        }?;
     }
     Ok(())
 }
@@ -250,9 +266,14 @@ pub fn stale_open(conn: &mut DbConnection, before: NaiveDateTime, limit: i64) ->
 }
 
 /// Marks a call nobody can account for; its lead waits for a person.
-pub fn mark_unknown(conn: &mut DbConnection, id: i64, reason: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn mark_unknown(
+    conn: &mut DbConnection,
+    call: &Interaction,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let ending = Ending { error_code: Some("OUTCOME_UNKNOWN"), error_message: Some(reason), ..Ending::default() };
-    end(conn, id, &CallStatus::LIVE, CallStatus::Unknown, &ending, now)
+    end(conn, call, &CallStatus::LIVE, CallStatus::Unknown, &ending, now)
 }
 
 /// Keeps the call's age for the reconciler fresh (e.g. after asking the provider).

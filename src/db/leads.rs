@@ -183,7 +183,7 @@ pub fn update(
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Lead> {
-    leads::table.find(id).select(Lead::as_select()).first(conn)
+    leads::table.find(id).select(Lead::as_select()).get_result(conn)
 }
 
 /// A live lead of the campaign by phone.
@@ -193,7 +193,7 @@ pub fn find_live_by_phone(conn: &mut DbConnection, campaign_id: i64, phone: &str
         .filter(leads::phone.eq(phone))
         .filter(leads::deleted_at.is_null())
         .select(Lead::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -268,15 +268,14 @@ pub struct CallResult {
 
 pub fn record_call_result(
     conn: &mut DbConnection,
-    id: i64,
+    lead: &Lead,
     result: &CallResult,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let lead = find(conn, id)?;
     let status = result.status.unwrap_or_else(|| lead.status());
     // Deleted leads and final statuses are never due again.
     let next_call_at = if lead.deleted_at.is_some() || status.is_final() { None } else { result.next_call_at };
-    diesel::update(leads::table.find(id))
+    diesel::update(leads::table.find(lead.id))
         .set((
             leads::status.eq(status.as_str()),
             leads::next_call_at.eq(next_call_at),

@@ -25,7 +25,7 @@ pub fn recent_failures_for_email(conn: &mut DbConnection, email: &str, since: Na
         .filter(login_attempts::succeeded.eq(true))
         .filter(login_attempts::attempted_at.ge(since))
         .select(max(login_attempts::attempted_at))
-        .first(conn)?;
+        .get_result(conn)?;
     login_attempts::table
         .filter(login_attempts::email.eq(email))
         .filter(login_attempts::succeeded.eq(false))

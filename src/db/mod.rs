@@ -1,5 +1,9 @@
 //! The one data layer. Query functions take `&mut DbConnection` and return `QueryResult`;
 //! the caller decides where the transaction starts and ends.
+//!
+//! Lookups by a unique key use `get_result`, not `first`: `first` adds `LIMIT ?`, and SQLite
+//! re-prepares a statement whose LIMIT is a bound parameter each time it runs, which costs
+//! more than the lookup itself.
 
 mod connection;
 pub mod schema;

@@ -44,7 +44,7 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<NumberListItem>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<PhoneNumber> {
-    phone_numbers::table.find(id).select(PhoneNumber::as_select()).first(conn)
+    phone_numbers::table.find(id).select(PhoneNumber::as_select()).get_result(conn)
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<PhoneNumber>> {
@@ -60,7 +60,7 @@ pub fn find_by_provider_id(
         .filter(phone_numbers::provider_connection_id.eq(provider_connection_id))
         .filter(phone_numbers::provider_phone_number_id.eq(provider_phone_number_id))
         .select(PhoneNumber::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -50,7 +50,7 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ProviderConnection>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<ProviderConnection> {
-    provider_connections::table.find(id).select(ProviderConnection::as_select()).first(conn)
+    provider_connections::table.find(id).select(ProviderConnection::as_select()).get_result(conn)
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>) -> QueryResult<i64> {

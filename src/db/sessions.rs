@@ -15,7 +15,7 @@ pub struct SessionRow {
 }
 
 pub fn find(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<SessionRow>> {
-    sessions::table.filter(sessions::key_hash.eq(key_hash)).select(SessionRow::as_select()).first(conn).optional()
+    sessions::table.filter(sessions::key_hash.eq(key_hash)).select(SessionRow::as_select()).get_result(conn).optional()
 }
 
 pub fn insert(

@@ -96,7 +96,7 @@ pub fn page(
 }
 
 pub fn find_phone(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
-    suppression_entries::table.find(id).select(suppression_entries::phone).first(conn)
+    suppression_entries::table.find(id).select(suppression_entries::phone).get_result(conn)
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {

@@ -57,7 +57,7 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<TemplateListItem>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<PromptTemplate> {
-    prompt_templates::table.find(id).select(PromptTemplate::as_select()).first(conn)
+    prompt_templates::table.find(id).select(PromptTemplate::as_select()).get_result(conn)
 }
 
 pub fn latest_version(conn: &mut DbConnection, template_id: i64) -> QueryResult<TemplateVersion> {
@@ -73,7 +73,7 @@ pub fn version(conn: &mut DbConnection, template_id: i64, version: i32) -> Query
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
         .filter(prompt_template_versions::version.eq(version))
         .select(TemplateVersion::as_select())
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn versions(conn: &mut DbConnection, template_id: i64) -> QueryResult<Vec<VersionListItem>> {
@@ -121,7 +121,7 @@ pub fn add_version(
     let current: Option<i32> = prompt_template_versions::table
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
         .select(max(prompt_template_versions::version))
-        .first(conn)?;
+        .get_result(conn)?;
     let next = current.unwrap_or(0) + 1;
     diesel::insert_into(prompt_template_versions::table)
         .values((
@@ -148,5 +148,5 @@ pub fn campaigns_using(conn: &mut DbConnection, template_id: i64) -> QueryResult
 }
 
 pub fn version_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<TemplateVersion> {
-    prompt_template_versions::table.find(id).select(TemplateVersion::as_select()).first(conn)
+    prompt_template_versions::table.find(id).select(TemplateVersion::as_select()).get_result(conn)
 }

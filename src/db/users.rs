@@ -83,11 +83,11 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<User> {
-    users::table.find(id).select(User::as_select()).first(conn)
+    users::table.find(id).select(User::as_select()).get_result(conn)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).get_result(conn).optional()
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {

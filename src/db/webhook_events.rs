@@ -50,27 +50,38 @@ pub struct NewEvent<'a> {
     pub received_at: NaiveDateTime,
 }
 
-/// Stores an event. An accepted event that was stored before fails with a unique violation.
-pub fn insert(conn: &mut DbConnection, new: &NewEvent<'_>) -> QueryResult<i64> {
-    diesel::insert_into(webhook_events::table)
-        .values((
-            webhook_events::provider_connection_id.eq(new.provider_connection_id),
-            webhook_events::event_type.eq(new.event_type),
-            webhook_events::conversation_id.eq(new.conversation_id),
-            webhook_events::event_timestamp.eq(new.event_timestamp),
-            webhook_events::signature_verdict.eq(new.signature_verdict),
-            webhook_events::processing_state.eq(new.processing_state),
-            webhook_events::processing_result.eq(new.processing_result),
-            webhook_events::raw_body.eq(new.raw_body),
-            webhook_events::received_at.eq(new.received_at),
-            webhook_events::processed_at.eq((new.processing_state != state::PENDING).then_some(new.received_at)),
-        ))
-        .returning(webhook_events::id)
-        .get_result(conn)
+/// Stores an event. `None` when an accepted event with the same key was stored before.
+pub fn insert(conn: &mut DbConnection, new: &NewEvent<'_>) -> QueryResult<Option<i64>> {
+    let row = (
+        webhook_events::provider_connection_id.eq(new.provider_connection_id),
+        webhook_events::event_type.eq(new.event_type),
+        webhook_events::conversation_id.eq(new.conversation_id),
+        webhook_events::event_timestamp.eq(new.event_timestamp),
+        webhook_events::signature_verdict.eq(new.signature_verdict),
+        webhook_events::processing_state.eq(new.processing_state),
+        webhook_events::processing_result.eq(new.processing_result),
+        webhook_events::raw_body.eq(new.raw_body),
+        webhook_events::received_at.eq(new.received_at),
+        webhook_events::processed_at.eq((new.processing_state != state::PENDING).then_some(new.received_at)),
+    );
+    // ON CONFLICT is not available through the multi-backend connection.
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(webhook_events::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(webhook_events::id)
+            .get_result(c),
+        DbConnection::Pg(c) => diesel::insert_into(webhook_events::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(webhook_events::id)
+            .get_result(c),
+    }
+    .optional()
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<WebhookEvent> {
-    webhook_events::table.find(id).select(WebhookEvent::as_select()).first(conn)
+    webhook_events::table.find(id).select(WebhookEvent::as_select()).get_result(conn)
 }
 
 /// The accepted event with this key, counting one more delivery of it.
@@ -86,7 +97,7 @@ pub fn record_redelivery(
         .filter(webhook_events::conversation_id.eq(conversation_id))
         .filter(webhook_events::signature_verdict.eq("valid"))
         .select(WebhookEvent::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if let Some(event) = &found {
         diesel::update(webhook_events::table.find(event.id))

@@ -25,7 +25,9 @@ fn plain(status: u16, message: String) -> HttpResponse {
 async fn post_call(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i64>, body: Bytes) -> HttpResponse {
     let signature =
         req.headers().get(ProviderKind::ElevenLabs.signature_header()).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    match events::receive(&state, path.into_inner(), signature, body, chrono::Utc::now()).await {
+    let delivery =
+        events::Delivery { connection_id: path.into_inner(), signature, body, received_at: chrono::Utc::now() };
+    match events::receive(&state, delivery).await {
         Ok(reply) => plain(reply.status, reply.message),
         // Transient trouble (database busy or away): 5xx, so the provider may retry.
         Err(err) => {

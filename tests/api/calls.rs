@@ -89,7 +89,7 @@ async fn a_test_lead_gets_the_test_agent_with_the_campaign_or_agent_number() {
     app.with_conn(|c| {
         db::interactions::end(
             c,
-            live.id,
+            &live,
             &voxdial::domain::interaction::CallStatus::LIVE,
             voxdial::domain::interaction::CallStatus::Completed,
             &Default::default(),

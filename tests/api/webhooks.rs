@@ -181,6 +181,47 @@ async fn a_failure_that_arrives_before_its_call_waits_for_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_fails_to_apply_is_kept_and_answered_5xx_until_it_succeeds() {
+    let app = spawn_app().await;
+    let s = call_setup(&app).await;
+    let (id, _) = call_now(&app, s.lead).await;
+    let id = id.unwrap();
+    // A database fault in the middle of applying: transcript turns cannot be written.
+    let (fault, repair) = if app.database.is_postgres() {
+        (
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk trouble'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER refuse_turns BEFORE INSERT ON transcript_turns FOR EACH ROW EXECUTE FUNCTION refuse();",
+            "DROP TRIGGER refuse_turns ON transcript_turns; DROP FUNCTION refuse();",
+        )
+    } else {
+        (
+            "CREATE TRIGGER refuse_turns BEFORE INSERT ON transcript_turns BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
+            "DROP TRIGGER refuse_turns;",
+        )
+    };
+    app.with_conn(|c| diesel::connection::SimpleConnection::batch_execute(c, fault).unwrap());
+
+    let body = transcription(&format!("conv_{id}"), Some(id), Some("interested"), 4);
+    let refused = post_webhook(&app, s.connection, &body).await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE, "the provider is asked to retry");
+    let call = interaction(&app, id);
+    assert_eq!(call.status, "in_progress", "nothing of the failed attempt remains");
+    assert_eq!(turns(&app, id), 0);
+    let kept = app.with_conn(|c| db::webhook_events::pending(c, 5).unwrap());
+    assert_eq!(kept.len(), 1, "the event is kept for the sweeper");
+
+    app.with_conn(|c| diesel::connection::SimpleConnection::batch_execute(c, repair).unwrap());
+    let swept = app.with_conn(|c| voxdial::calls::events::sweep(c, db::now()).unwrap());
+    assert_eq!(swept, 1);
+    let call = interaction(&app, id);
+    assert_eq!((call.status.as_str(), call.outcome.as_deref()), ("completed", Some("interested")));
+    assert_eq!(turns(&app, id), 4);
+    let again = post_webhook(&app, s.connection, &body).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(again.text().await.unwrap().contains("duplicate delivery"), "the provider's retry changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn busy_and_no_answer_end_the_call_without_touching_the_status() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
