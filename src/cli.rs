@@ -39,11 +39,8 @@ pub fn create_user(settings: &Settings, email: &str, name: &str, role: &str) -> 
     db.migrate()?;
     let mut conn = db.get()?;
     let id = write_tx(&mut conn, |conn| {
-        let id = match db::users::insert(conn, &email, &name, &hash, role) {
-            Err(e) if db::is_unique_violation(&e) => {
-                return Err(AppError::conflict(format!("a user with the email {email} already exists")));
-            }
-            other => other?,
+        let Some(id) = db::unless_duplicate(conn, |c| db::users::insert(c, &email, &name, &hash, role))? else {
+            return Err(AppError::conflict(format!("a user with the email {email} already exists")));
         };
         let summary = format!("Added {} <{}> as {} from the command line", name.as_str(), email, role.label());
         audit::record(conn, &Actor::system("command line"), "user.create", "user", Some(id), &summary)?;

@@ -336,6 +336,11 @@ pub fn complete(
         ..Ending::default()
     };
     if !db::interactions::end(conn, call, &CallStatus::OPEN, CallStatus::Completed, &ending, now)? {
+        // Closed before (e.g. as failed on an unreadable answer): a request not to be called
+        // still counts.
+        if outcome == Outcome::DoNotCall {
+            super::add_opt_out(conn, call, &call.to_number)?;
+        }
         return Ok(None);
     }
     let turns: Vec<NewTurn<'_>> = report

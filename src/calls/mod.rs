@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 
 use crate::app::AppState;
+use crate::audit::{self, Actor};
 use crate::connections;
 use crate::db::interactions::{Ending, NewInteraction};
 use crate::db::leads::{CallResult, Lead};
+use crate::db::providers::ProviderConnection;
 use crate::db::{self, DbConnection, write_tx};
 use crate::domain::interaction::{CallStatus, ContactType};
 use crate::domain::outcome::{Outcome, StatusMap};
@@ -26,29 +28,6 @@ use crate::provider::{OutboundCall, ProviderKind, Telephony};
 
 /// The dynamic variable carrying voxdial's interaction id, so every webhook can be matched.
 pub const INTERACTION_VARIABLE: &str = "voxdial_interaction_id";
-
-/// Who asked for the call.
-#[derive(Debug, Clone, Copy)]
-pub enum Origin {
-    Manual { user_id: i64 },
-    Dialer,
-}
-
-impl Origin {
-    fn as_str(self) -> &'static str {
-        match self {
-            Origin::Manual { .. } => "manual",
-            Origin::Dialer => "dialer",
-        }
-    }
-
-    fn user_id(self) -> Option<i64> {
-        match self {
-            Origin::Manual { user_id } => Some(user_id),
-            Origin::Dialer => None,
-        }
-    }
-}
 
 /// How a call request ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,22 +47,46 @@ pub enum CallStart {
 /// A call ready to be placed, committed as `dialing`.
 struct Prepared {
     interaction_id: i64,
-    connection_id: i64,
+    connection: ProviderConnection,
     call: OutboundCall,
 }
 
-/// Places a call to a lead: resolve and render, commit the call row, then ask the provider,
-/// then record its answer.
-pub async fn start_call(state: &AppState, lead_id: i64, origin: Origin) -> Result<CallStart, AppError> {
-    let prepared = state.db.run(move |conn| write_tx(conn, |conn| prepare(conn, lead_id, origin, db::now()))).await?;
+/// Places a call to a lead for a team member: resolve and render, commit the call row (and
+/// its audit record), then ask the provider, then record its answer.
+pub async fn start_call(state: &AppState, lead_id: i64, by: Actor) -> Result<CallStart, AppError> {
+    let prepared = state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let prepared = prepare(conn, lead_id, by.user_id, db::now())?;
+                let interaction_id = match &prepared {
+                    Ok(ready) => Some(ready.interaction_id),
+                    Err(CallStart::ConfigError { interaction_id, .. }) => Some(*interaction_id),
+                    Err(_) => None,
+                };
+                if let Some(id) = interaction_id {
+                    let summary = format!("Started call #{id} to lead {lead_id} by hand");
+                    audit::record(conn, &by, "call.start", "interaction", Some(id), &summary)?;
+                }
+                Ok::<_, AppError>(prepared)
+            })
+        })
+        .await?;
     let prepared = match prepared {
         Ok(prepared) => prepared,
         Err(decided) => return Ok(decided),
     };
-    let (_, client) = connections::load_client(state, prepared.connection_id).await?;
-    let answer = client.start_call(&prepared.call).await;
     let interaction_id = prepared.interaction_id;
-    let connection_id = prepared.connection_id;
+    let connection_id = prepared.connection.id;
+    let client = match connections::client_for(state, &prepared.connection) {
+        Ok(client) => client,
+        Err(err) => {
+            let message = "voxdial could not use the connection's API key; nothing was dialed".to_owned();
+            state.db.run(move |conn| fail_call(conn, interaction_id, "PROVIDER_ERROR", &message, db::now())).await?;
+            return Err(err);
+        }
+    };
+    let answer = client.start_call(&prepared.call).await;
     state
         .db
         .run(move |conn| {
@@ -93,9 +96,12 @@ pub async fn start_call(state: &AppState, lead_id: i64, origin: Origin) -> Resul
                     write_tx(conn, |conn| {
                         db::interactions::mark_accepted(conn, interaction_id, accepted.conversation_id.as_deref(), accepted.call_sid.as_deref(), now)
                     })?;
-                    // A webhook that outran this answer waits for the conversation id: apply it now.
-                    if let Some(conversation_id) = &accepted.conversation_id {
-                        events::apply_waiting(conn, connection_id, conversation_id, now)?;
+                    // A webhook that outran this answer waits for the conversation id: apply it
+                    // now (or the sweeper will: the call is placed either way).
+                    if let Some(conversation_id) = &accepted.conversation_id
+                        && let Err(err) = events::apply_waiting(conn, connection_id, conversation_id, now)
+                    {
+                        tracing::warn!(interaction_id, error = %err, "early webhook left for the sweeper");
                     }
                     Ok(CallStart::Accepted { interaction_id })
                 }
@@ -108,19 +114,7 @@ pub async fn start_call(state: &AppState, lead_id: i64, origin: Origin) -> Resul
                 }
                 Err(err) => {
                     let message = err.to_string();
-                    write_tx(conn, |conn| {
-                        let interaction = db::interactions::find(conn, interaction_id)?;
-                        let ending = Ending {
-                            outcome: Some(Outcome::Failed.as_str()),
-                            error_code: Some("PROVIDER_ERROR"),
-                            error_message: Some(&message),
-                            ..Ending::default()
-                        };
-                        if db::interactions::end(conn, &interaction, &CallStatus::LIVE, CallStatus::Failed, &ending, now)? {
-                            apply_outcome_to_lead(conn, &interaction, Outcome::Failed, None, now)?;
-                        }
-                        Ok::<_, AppError>(())
-                    })?;
+                    fail_call(conn, interaction_id, "PROVIDER_ERROR", &message, now)?;
                     Ok(CallStart::ProviderError { interaction_id, message })
                 }
             }
@@ -128,12 +122,35 @@ pub async fn start_call(state: &AppState, lead_id: i64, origin: Origin) -> Resul
         .await
 }
 
+/// Ends a call the provider never placed as failed, with its lead's update.
+fn fail_call(
+    conn: &mut DbConnection,
+    interaction_id: i64,
+    code: &str,
+    message: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    write_tx(conn, |conn| {
+        let interaction = db::interactions::find(conn, interaction_id)?;
+        let ending = Ending {
+            outcome: Some(Outcome::Failed.as_str()),
+            error_code: Some(code),
+            error_message: Some(message),
+            ..Ending::default()
+        };
+        if db::interactions::end(conn, &interaction, &CallStatus::LIVE, CallStatus::Failed, &ending, now)? {
+            apply_outcome_to_lead(conn, &interaction, Outcome::Failed, None, now)?;
+        }
+        Ok(())
+    })
+}
+
 /// Everything before the provider is asked, in one transaction. `Err` carries a decision
 /// that ends the request here (refused, or a configuration error recorded as a failed call).
 fn prepare(
     conn: &mut DbConnection,
     lead_id: i64,
-    origin: Origin,
+    initiated_by: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<Result<Prepared, CallStart>, AppError> {
     let lead = db::leads::find(conn, lead_id)?;
@@ -158,7 +175,7 @@ fn prepare(
     let contact_type = ContactType::classify(false, db::leads::completed_conversations(conn, lead.id)?);
     let base = |error: &ConfigError| NewInteraction {
         direction: "outbound",
-        origin: origin.as_str(),
+        origin: "manual",
         lead_id: lead.id,
         campaign_id: campaign.id,
         voice_agent_id: None,
@@ -176,7 +193,7 @@ fn prepare(
         outcome: None,
         error_code: Some(error.code()),
         error_message: None,
-        initiated_by: origin.user_id(),
+        initiated_by,
         ended_at: Some(now),
         created_at: now,
         updated_at: now,
@@ -245,11 +262,8 @@ fn prepare(
         ended_at: None,
         ..base(&ConfigError::MissingAgent)
     };
-    let interaction_id = match db::interactions::insert(conn, &row) {
-        Err(e) if db::is_unique_violation(&e) => {
-            return Ok(Err(CallStart::Refused("This lead already has a call in progress.".into())));
-        }
-        other => other?,
+    let Some(interaction_id) = db::unless_duplicate(conn, |c| db::interactions::insert(c, &row))? else {
+        return Ok(Err(CallStart::Refused("This lead already has a call in progress.".into())));
     };
     db::leads::record_attempt(conn, lead.id, now)?;
     db::campaigns::clear_blocking_error(conn, campaign.id)?;
@@ -264,7 +278,7 @@ fn prepare(
         dynamic_variables: dynamic_variables(&lead, &campaign.name, &agent.name, contact_type, interaction_id),
         user_id: Some(format!("lead-{}", lead.id)),
     };
-    Ok(Ok(Prepared { interaction_id, connection_id: connection.id, call }))
+    Ok(Ok(Prepared { interaction_id, connection, call }))
 }
 
 /// Records a configuration error as a failed call that does not count as an attempt, and
@@ -341,18 +355,28 @@ pub fn apply_outcome_to_lead(
     };
     db::leads::record_call_result(conn, &lead, &result, now)?;
     if outcome == Outcome::DoNotCall {
-        db::suppression::add(
-            conn,
-            &db::suppression::NewEntry {
-                phone: &lead.phone,
-                campaign_id: None,
-                reason: &format!("Asked not to be called (call #{})", interaction.id),
-                source: "opt_out",
-                created_by: None,
-                interaction_id: Some(interaction.id),
-            },
-        )?;
+        add_opt_out(conn, interaction, &lead.phone)?;
     }
+    Ok(())
+}
+
+/// Puts the number of a lead who asked not to be called on the global do-not-call list.
+pub fn add_opt_out(
+    conn: &mut DbConnection,
+    interaction: &db::interactions::Interaction,
+    phone: &str,
+) -> Result<(), AppError> {
+    db::suppression::add(
+        conn,
+        &db::suppression::NewEntry {
+            phone,
+            campaign_id: None,
+            reason: &format!("Asked not to be called (call #{})", interaction.id),
+            source: "opt_out",
+            created_by: None,
+            interaction_id: Some(interaction.id),
+        },
+    )?;
     Ok(())
 }
 

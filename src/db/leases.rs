@@ -27,12 +27,14 @@ pub fn try_acquire(
     if exists > 0 {
         return Ok(false);
     }
-    match diesel::insert_into(worker_leases::table)
-        .values((worker_leases::name.eq(name), worker_leases::holder.eq(holder), worker_leases::expires_at.eq(until)))
-        .execute(conn)
-    {
-        Ok(_) => Ok(true),
-        Err(e) if super::is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    let inserted = super::unless_duplicate(conn, |conn| {
+        diesel::insert_into(worker_leases::table)
+            .values((
+                worker_leases::name.eq(name),
+                worker_leases::holder.eq(holder),
+                worker_leases::expires_at.eq(until),
+            ))
+            .execute(conn)
+    })?;
+    Ok(inserted.is_some())
 }

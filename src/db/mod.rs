@@ -161,6 +161,20 @@ where
     }
 }
 
+/// Runs a write that a unique constraint may refuse; `None` when it did. The write runs in
+/// a savepoint: on PostgreSQL a failed statement would otherwise poison the surrounding
+/// transaction, and its COMMIT would silently roll everything back.
+pub fn unless_duplicate<T>(
+    conn: &mut DbConnection,
+    write: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<Option<T>> {
+    match conn.transaction(write) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// True when the error is a violation of a unique constraint or index.
 pub fn is_unique_violation(err: &DieselError) -> bool {
     matches!(err, DieselError::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))

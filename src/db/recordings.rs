@@ -13,22 +13,20 @@ pub fn insert(
     interaction_id: Option<i64>,
     audio: &[u8],
 ) -> QueryResult<bool> {
-    let inserted = diesel::insert_into(recordings::table)
-        .values((
-            recordings::provider_connection_id.eq(connection_id),
-            recordings::conversation_id.eq(conversation_id),
-            recordings::interaction_id.eq(interaction_id),
-            recordings::content_type.eq("audio/mpeg"),
-            recordings::audio.eq(audio),
-            recordings::size_bytes.eq(audio.len() as i64),
-            recordings::created_at.eq(super::now()),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(e) if super::is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    let inserted = super::unless_duplicate(conn, |conn| {
+        diesel::insert_into(recordings::table)
+            .values((
+                recordings::provider_connection_id.eq(connection_id),
+                recordings::conversation_id.eq(conversation_id),
+                recordings::interaction_id.eq(interaction_id),
+                recordings::content_type.eq("audio/mpeg"),
+                recordings::audio.eq(audio),
+                recordings::size_bytes.eq(audio.len() as i64),
+                recordings::created_at.eq(super::now()),
+            ))
+            .execute(conn)
+    })?;
+    Ok(inserted.is_some())
 }
 
 /// Links recordings that arrived before their call was known.

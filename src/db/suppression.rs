@@ -31,23 +31,21 @@ pub struct NewEntry<'a> {
 
 /// Adds an entry; `false` when the number was already listed for that scope.
 pub fn add(conn: &mut DbConnection, entry: &NewEntry<'_>) -> QueryResult<bool> {
-    let inserted = diesel::insert_into(suppression_entries::table)
-        .values((
-            suppression_entries::phone.eq(entry.phone),
-            suppression_entries::campaign_id.eq(entry.campaign_id),
-            suppression_entries::reason.eq(entry.reason),
-            suppression_entries::source.eq(entry.source),
-            suppression_entries::created_by.eq(entry.created_by),
-            suppression_entries::interaction_id.eq(entry.interaction_id),
-            suppression_entries::created_at.eq(super::now()),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(true),
-        // One entry per number and scope (unique index): already listed.
-        Err(e) if super::is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    // One entry per number and scope (unique index): already listed.
+    let inserted = super::unless_duplicate(conn, |conn| {
+        diesel::insert_into(suppression_entries::table)
+            .values((
+                suppression_entries::phone.eq(entry.phone),
+                suppression_entries::campaign_id.eq(entry.campaign_id),
+                suppression_entries::reason.eq(entry.reason),
+                suppression_entries::source.eq(entry.source),
+                suppression_entries::created_by.eq(entry.created_by),
+                suppression_entries::interaction_id.eq(entry.interaction_id),
+                suppression_entries::created_at.eq(super::now()),
+            ))
+            .execute(conn)
+    })?;
+    Ok(inserted.is_some())
 }
 
 /// The entry that bars calling `phone` for `campaign_id`, global ones first.

@@ -27,8 +27,12 @@ pub enum ProviderError {
     Unexpected { status: u16, message: String },
     #[error("the provider did not answer within {0} seconds")]
     Timeout(u64),
+    /// The request never reached the provider.
     #[error("could not reach the provider: {0}")]
     Connection(String),
+    /// The connection broke after the request went out: the provider may have acted on it.
+    #[error("the connection to the provider broke off: {0}")]
+    Interrupted(String),
     #[error("the provider's answer could not be read: {0}")]
     Decode(String),
 }
@@ -42,12 +46,20 @@ impl ProviderError {
                 | ProviderError::Server { .. }
                 | ProviderError::Timeout(_)
                 | ProviderError::Connection(_)
+                | ProviderError::Interrupted(_)
         )
     }
 
-    /// For a request that places a call: the provider may or may not have acted on it.
+    /// For a request that places a call: the provider may or may not have acted on it. An
+    /// unreadable answer is a success status with a body we could not parse.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, ProviderError::Timeout(_) | ProviderError::Server { status: 502..=504, .. })
+        matches!(
+            self,
+            ProviderError::Timeout(_)
+                | ProviderError::Server { status: 502..=504, .. }
+                | ProviderError::Interrupted(_)
+                | ProviderError::Decode(_)
+        )
     }
 }
 

@@ -266,11 +266,8 @@ async fn create_agent(
                             provider_agent_id: &input.provider_agent_id,
                             default_phone_number_id: input.default_phone_number_id,
                         };
-                        let id = match db::agents::insert(conn, &fields) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!("The agent {} is already in voxdial", input.provider_agent_id)));
-                            }
-                            other => other?,
+                        let Some(id) = db::unless_duplicate(conn, |c| db::agents::insert(c, &fields))? else {
+                            return Ok(Err(format!("The agent {} is already in voxdial", input.provider_agent_id)));
                         };
                         let summary = format!("Added the voice agent “{}” ({})", input.name, input.provider_agent_id);
                         audit::record(conn, &actor, "voice_agent.create", "voice_agent", Some(id), &summary)?;
@@ -374,15 +371,9 @@ async fn update_agent(
                             provider_agent_id: &input.provider_agent_id,
                             default_phone_number_id: input.default_phone_number_id,
                         };
-                        match db::agents::update(conn, id, &fields) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!(
-                                    "Another agent already uses the id {}",
-                                    input.provider_agent_id
-                                )));
-                            }
-                            other => other?,
-                        };
+                        if db::unless_duplicate(conn, |c| db::agents::update(c, id, &fields))?.is_none() {
+                            return Ok(Err(format!("Another agent already uses the id {}", input.provider_agent_id)));
+                        }
                         let summary = format!("Edited the voice agent “{}” (was “{}”)", input.name, before.name);
                         audit::record(conn, &actor, "voice_agent.update", "voice_agent", Some(id), &summary)?;
                         Ok::<_, AppError>(Ok(()))

@@ -151,11 +151,8 @@ async fn create(
                             timezone: &input.timezone,
                             default_region: &input.region,
                         };
-                        let id = match db::campaigns::insert(conn, &fields) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!("A campaign named “{}” already exists", input.name)));
-                            }
-                            other => other?,
+                        let Some(id) = db::unless_duplicate(conn, |c| db::campaigns::insert(c, &fields))? else {
+                            return Ok(Err(format!("A campaign named “{}” already exists", input.name)));
                         };
                         audit::record(
                             conn,
@@ -266,12 +263,9 @@ async fn update(
                             timezone: &input.timezone,
                             default_region: &input.region,
                         };
-                        match db::campaigns::update(conn, id, &fields) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!("A campaign named “{}” already exists", input.name)));
-                            }
-                            other => other?,
-                        };
+                        if db::unless_duplicate(conn, |c| db::campaigns::update(c, id, &fields))?.is_none() {
+                            return Ok(Err(format!("A campaign named “{}” already exists", input.name)));
+                        }
                         let mut summary = format!("Edited the campaign “{}”", input.name);
                         if before.status != input.status.as_str() {
                             summary.push_str(&format!(" (status {} → {})", before.status, input.status.as_str()));

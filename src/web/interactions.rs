@@ -10,10 +10,9 @@ use serde::Deserialize;
 use super::errors::urlencode;
 use super::{PageCtx, redirect_with_flash};
 use crate::app::AppState;
-use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
-use crate::calls::{self, CallStart, Origin};
+use crate::calls::{self, CallStart};
 use crate::db::interactions::{CallFilter, CallRow, Interaction, TranscriptTurn};
 use crate::db::leads::Lead;
 use crate::db::templates::TemplateVersion;
@@ -266,7 +265,7 @@ async fn call_now(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let lead_id = path.into_inner();
-    let started = calls::start_call(&state, lead_id, Origin::Manual { user_id: user.id }).await?;
+    let started = calls::start_call(&state, lead_id, user.actor()).await?;
     let (interaction, kind, message) = match &started {
         CallStart::Accepted { interaction_id } => (
             Some(*interaction_id),
@@ -284,14 +283,6 @@ async fn call_now(
         }
         CallStart::Refused(reason) => (None, FlashKind::Error, format!("Not called: {reason}")),
     };
-    if let Some(id) = interaction {
-        let actor = user.actor();
-        let summary = format!("Started call #{id} to lead {lead_id} by hand");
-        state
-            .db
-            .run(move |conn| Ok(audit::record(conn, &actor, "call.start", "interaction", Some(id), &summary)?))
-            .await?;
-    }
     let location = match interaction {
         Some(id) => format!("/interactions/{id}"),
         None => format!("/leads/{lead_id}"),

@@ -460,15 +460,14 @@ async fn update_lead(
                     Ok(input) => input,
                     Err(errors) => return Ok(Err(errors)),
                 };
-                match db::leads::update(conn, &lead, &input, Provided::ALL, db::now()) {
-                    Err(e) if db::is_unique_violation(&e) => {
-                        return Ok(Err(vec![FieldError {
-                            field: "phone",
-                            message: format!("Another lead of this campaign has the number {}", input.phone),
-                        }]));
-                    }
-                    other => other?,
-                };
+                if db::unless_duplicate(conn, |c| db::leads::update(c, &lead, &input, Provided::ALL, db::now()))?
+                    .is_none()
+                {
+                    return Ok(Err(vec![FieldError {
+                        field: "phone",
+                        message: format!("Another lead of this campaign has the number {}", input.phone),
+                    }]));
+                }
                 audit::record(
                     conn,
                     &actor,
@@ -549,14 +548,12 @@ async fn create_lead(
                     Ok(input) => input,
                     Err(errors) => return Ok(Err(errors)),
                 };
-                let id = match db::leads::insert(conn, campaign_id, &input, db::now()) {
-                    Err(e) if db::is_unique_violation(&e) => {
-                        return Ok(Err(vec![FieldError {
-                            field: "phone",
-                            message: format!("{} is already a lead of this campaign", input.phone),
-                        }]));
-                    }
-                    other => other?,
+                let Some(id) = db::unless_duplicate(conn, |c| db::leads::insert(c, campaign_id, &input, db::now()))?
+                else {
+                    return Ok(Err(vec![FieldError {
+                        field: "phone",
+                        message: format!("{} is already a lead of this campaign", input.phone),
+                    }]));
                 };
                 let summary = format!(
                     "Added the lead {} {} ({}) to “{}”",

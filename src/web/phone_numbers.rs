@@ -132,14 +132,11 @@ async fn create_number(
                             provider_phone_number_id: &input.provider_phone_number_id,
                             telephony: input.telephony.as_str(),
                         };
-                        let id = match db::phone_numbers::insert(conn, &new) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Ok(Err(format!(
-                                    "“{}” already has a number with the id {}",
-                                    connection.name, input.provider_phone_number_id
-                                )));
-                            }
-                            other => other?,
+                        let Some(id) = db::unless_duplicate(conn, |c| db::phone_numbers::insert(c, &new))? else {
+                            return Ok(Err(format!(
+                                "“{}” already has a number with the id {}",
+                                connection.name, input.provider_phone_number_id
+                            )));
                         };
                         let summary = format!("Added the number {} ({})", input.e164, input.label);
                         audit::record(conn, &actor, "phone_number.create", "phone_number", Some(id), &summary)?;

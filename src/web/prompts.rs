@@ -246,11 +246,9 @@ async fn create(
                     Ok(valid) => valid,
                     Err(message) => return Ok(Err(message)),
                 };
-                let id = match db::templates::insert_template(conn, &name, &description) {
-                    Err(e) if db::is_unique_violation(&e) => {
-                        return Ok(Err(format!("A template named “{name}” already exists")));
-                    }
-                    other => other?,
+                let Some(id) = db::unless_duplicate(conn, |c| db::templates::insert_template(c, &name, &description))?
+                else {
+                    return Ok(Err(format!("A template named “{name}” already exists")));
                 };
                 db::templates::add_version(conn, id, &form.system_prompt, form.first_message(), Some(user_id))?;
                 audit::record(
@@ -300,12 +298,10 @@ async fn save(
                     Ok(valid) => valid,
                     Err(message) => return Ok(Err(message)),
                 };
-                match db::templates::update_template(conn, id, &name, &description) {
-                    Err(e) if db::is_unique_violation(&e) => {
-                        return Ok(Err(format!("A template named “{name}” already exists")));
-                    }
-                    other => other?,
-                };
+                if db::unless_duplicate(conn, |c| db::templates::update_template(c, id, &name, &description))?.is_none()
+                {
+                    return Ok(Err(format!("A template named “{name}” already exists")));
+                }
                 let version =
                     db::templates::add_version(conn, id, &form.system_prompt, form.first_message(), Some(user_id))?;
                 let mut summary = format!("Saved version {version} of the prompt template “{name}”");

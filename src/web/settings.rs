@@ -210,9 +210,8 @@ async fn create_connection(
                         .map(|s| connections::seal(&secrets, SecretField::WebhookSecret, s)),
                     inbound_token: Some(sealed_token),
                 };
-                let id = match db::providers::insert(conn, new) {
-                    Err(e) if db::is_unique_violation(&e) => return Ok(None),
-                    other => other?,
+                let Some(id) = db::unless_duplicate(conn, |c| db::providers::insert(c, new))? else {
+                    return Ok(None);
                 };
                 let summary = format!("Added the {} connection “{}”", input.kind.label(), input.name);
                 audit::record(conn, &actor, "provider_connection.create", "provider_connection", Some(id), &summary)?;
@@ -293,10 +292,11 @@ async fn update_connection(
         .db
         .run(move |conn| {
             write_tx(conn, |conn| {
-                match db::providers::update_details(conn, id, &input.name, &input.api_base_url) {
-                    Err(e) if db::is_unique_violation(&e) => return Ok(false),
-                    other => other?,
-                };
+                let details =
+                    |c: &mut db::DbConnection| db::providers::update_details(c, id, &input.name, &input.api_base_url);
+                if db::unless_duplicate(conn, details)?.is_none() {
+                    return Ok(false);
+                }
                 let mut changed = Vec::new();
                 for (field, value) in [
                     (SecretField::ApiKey, &input.api_key),

@@ -79,9 +79,10 @@ async fn add_user(
                 .db
                 .run(move |conn| {
                     write_tx(conn, |conn| {
-                        let id = match db::users::insert(conn, &email_c, &name_c, &hash, role) {
-                            Err(e) if db::is_unique_violation(&e) => return Ok(None),
-                            other => other?,
+                        let Some(id) =
+                            db::unless_duplicate(conn, |c| db::users::insert(c, &email_c, &name_c, &hash, role))?
+                        else {
+                            return Ok(None);
                         };
                         let summary = format!("Added {} <{}> as {}", name_c.as_str(), email_c.as_str(), role.label());
                         audit::record(conn, &actor, "user.create", "user", Some(id), &summary)?;

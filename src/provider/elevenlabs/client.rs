@@ -62,12 +62,13 @@ impl Client {
     }
 
     fn transport_error(&self, err: reqwest::Error) -> ProviderError {
+        // Without the URL: it is ours and says nothing new; never include headers (the key).
         if err.is_timeout() {
-            ProviderError::Timeout(self.settings.timeout.as_secs().max(1))
-        } else {
-            // Without the URL: it is ours and says nothing new; never include headers (the key).
-            ProviderError::Connection(err.without_url().to_string())
+            return ProviderError::Timeout(self.settings.timeout.as_secs().max(1));
         }
+        let connect = err.is_connect();
+        let message = err.without_url().to_string();
+        if connect { ProviderError::Connection(message) } else { ProviderError::Interrupted(message) }
     }
 }
 
@@ -378,7 +379,38 @@ mod tests {
     #[tokio::test]
     async fn connection_failures_are_reported() {
         let c = Client::new(http_client(fast()), fast(), "http://127.0.0.1:1", "sk_test");
-        assert!(matches!(c.check().await.unwrap_err(), ProviderError::Connection(_)));
+        let err = c.check().await.unwrap_err();
+        assert!(matches!(err, ProviderError::Connection(_)), "{err:?}");
+        assert!(!err.outcome_unknown(), "a request that never left cannot have placed a call");
+    }
+
+    #[tokio::test]
+    async fn an_accepted_call_whose_answer_cannot_be_read_may_have_been_placed() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<html>"))
+            .mount(&server)
+            .await;
+        let err = client(&server).start_call(&sample_call(Telephony::Twilio)).await.unwrap_err();
+        assert!(matches!(err, ProviderError::Decode(_)), "{err:?}");
+        assert!(err.outcome_unknown());
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_breaks_after_the_request_may_have_placed_the_call() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0; 8192];
+            let _ = socket.read(&mut request).await;
+            // Hang up without answering.
+        });
+        let c = Client::new(http_client(fast()), fast(), &base, "sk_test");
+        let err = c.start_call(&sample_call(Telephony::Twilio)).await.unwrap_err();
+        assert!(matches!(err, ProviderError::Interrupted(_)), "{err:?}");
+        assert!(err.outcome_unknown());
     }
 
     fn sample_call(telephony: Telephony) -> OutboundCall {
