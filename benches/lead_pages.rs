@@ -4,7 +4,7 @@
 //! (SQLite in a temp dir, or VOXDIAL_BENCH_DATABASE_URL), starts the real app, and times
 //! HTTP requests for list pages (first, deep, filtered, searched, sorted), a lead page and
 //! the campaign pages, reporting p50/p99. Then imports a BENCH_IMPORT_ROWS-row CSV (default
-//! 100,000) through the same code as the web upload and reports rows per second.
+//! 100,000) through the imports service, as the web upload does, and reports rows per second.
 //!
 //!     cargo bench --bench lead_pages
 //!     BENCH_LEADS=200000 cargo bench --bench lead_pages
@@ -17,12 +17,16 @@ mod support;
 use diesel::prelude::*;
 use support::{seed_lead, seed_leads};
 use voxdial::app::Application;
+use voxdial::audit::Actor;
 use voxdial::config::Settings;
 use voxdial::crypto::MasterKey;
+use voxdial::db;
 use voxdial::db::schema::leads;
-use voxdial::db::{self, write_tx};
 use voxdial::domain::campaign::CampaignStatus;
+use voxdial::domain::phone::Region;
 use voxdial::domain::user::{Email, PersonName, Role};
+use voxdial::ids::LeadId;
+use voxdial::imports::{self, DuplicateMode, Upload, sheet::Mapping};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -75,27 +79,30 @@ async fn main() {
     tokio::spawn(app.run_until_stopped());
 
     let hash = voxdial::auth::password::hash_blocking("benchmark password").unwrap();
+    let ctx = state.ctx.clone();
     let (campaign_id, other_id) = {
-        let mut conn = state.db.get().unwrap();
+        let mut conn = ctx.db.get().unwrap();
+        let now = ctx.clock.now();
         db::users::insert(
             &mut conn,
             &Email::parse("bench@example.com").unwrap(),
             &PersonName::parse("Bench").unwrap(),
             &hash,
             Role::Admin,
+            now,
         )
         .unwrap();
         let fields = |name: &'static str| db::campaigns::CampaignFields {
             name,
             description: "",
-            status: CampaignStatus::Active.as_str(),
-            timezone: "America/New_York",
-            default_region: "US",
+            status: CampaignStatus::Active,
+            timezone: chrono_tz::America::New_York,
+            default_region: Region::parse("US").unwrap(),
         };
-        let campaign_id = db::campaigns::insert(&mut conn, &fields("Big campaign")).unwrap();
-        let other_id = db::campaigns::insert(&mut conn, &fields("Import target")).unwrap();
+        let campaign_id = db::campaigns::insert(&mut conn, &fields("Big campaign"), now).unwrap();
+        let other_id = db::campaigns::insert(&mut conn, &fields("Import target"), now).unwrap();
         eprintln!("seeding {lead_count} leads…");
-        seed_leads(&mut conn, campaign_id, lead_count);
+        seed_leads(&mut conn, campaign_id, lead_count, now);
         (campaign_id, other_id)
     };
 
@@ -114,14 +121,14 @@ async fn main() {
     assert_eq!(login.status(), 303, "logged in");
 
     let middle = {
-        let mut conn = state.db.get().unwrap();
-        leads::table
+        let mut conn = ctx.db.get().unwrap();
+        let max = leads::table
             .filter(leads::campaign_id.eq(campaign_id))
             .select(diesel::dsl::max(leads::id))
-            .first::<Option<i64>>(&mut conn)
+            .first::<Option<LeadId>>(&mut conn)
             .unwrap()
-            .unwrap()
-            - lead_count as i64 / 2
+            .unwrap();
+        LeadId::new(max.get() - lead_count as i64 / 2)
     };
     let list = format!("/campaigns/{campaign_id}/leads");
     let pages = [
@@ -148,10 +155,12 @@ async fn main() {
         println!("{name:<48} {:>10} {:>10}", ms(p50), ms(p99));
     }
 
-    // Import throughput through the same code as the web upload and the CLI.
+    // Import throughput through the imports service, as the web upload and the CLI use it:
+    // upload, the guessed mapping confirmed, then the worker timed.
     let mut csv = String::from("First Name,Last Name,Phone,Email,Company,Plan\n");
+    let now = ctx.clock.now();
     for n in 0..import_rows {
-        let lead = seed_lead(other_id, n + 5_000_000, db::now());
+        let lead = seed_lead(other_id, n + 5_000_000, now);
         csv.push_str(&format!(
             "{},{},{},{},{},gold\n",
             lead.first_name,
@@ -161,23 +170,19 @@ async fn main() {
             lead.company.unwrap()
         ));
     }
-    let db = state.db.clone();
+    let actor = Actor::system("bench");
+    let upload = Upload { file_name: "bench.csv".into(), bytes: csv.into_bytes() };
+    let id = imports::upload(&ctx, &actor, other_id, upload).await.expect("upload");
+    let view = imports::view(&ctx, other_id, id, None).await.expect("import view");
+    let mapping = Mapping(view.columns.into_iter().map(|c| c.target).collect());
+    imports::start(&ctx, &actor, other_id, id, mapping, DuplicateMode::Skip).await.expect("start");
     let (elapsed, inserted) = tokio::task::spawn_blocking(move || {
-        let mut conn = db.get().unwrap();
-        let id =
-            write_tx(&mut conn, |c| voxdial::imports::create_draft(c, other_id, None, "bench.csv", csv.as_bytes()))
-                .unwrap()
-                .unwrap();
-        let import = db::imports::find(&mut conn, id).unwrap();
-        let mapping = voxdial::imports::sheet::Mapping::from_json(&import.column_mapping).unwrap();
-        write_tx(&mut conn, |c| voxdial::imports::queue(c, &import, &mapping, voxdial::imports::DuplicateMode::Skip))
-            .unwrap()
-            .unwrap();
-        let now = db::now();
-        db::imports::claim(&mut conn, id, "bench", now, now + chrono::Duration::seconds(600)).unwrap();
         let start = Instant::now();
-        voxdial::imports::run(&mut conn, id, "bench", &mut |_| ControlFlow::Continue(())).unwrap();
-        (start.elapsed(), db::imports::find(&mut conn, id).unwrap().inserted_rows)
+        let claimed = imports::work(&ctx, id, ctx.clock.now(), &mut |_| ControlFlow::Continue(())).expect("import");
+        assert!(claimed, "the bench's import was claimed");
+        let elapsed = start.elapsed();
+        let import = db::imports::find(&mut ctx.db.get().unwrap(), id).unwrap();
+        (elapsed, import.inserted_rows)
     })
     .await
     .unwrap();

@@ -24,9 +24,16 @@ use voxdial::db::interactions::{Ending, NewInteraction, NewTurn};
 use voxdial::db::leads::CallResult;
 use voxdial::db::providers::{NewConnection, SecretField};
 use voxdial::db::schema::{interactions, leads};
-use voxdial::db::webhook_events::{NewEvent, state};
+use voxdial::db::webhook_events::NewEvent;
 use voxdial::db::{self, Db, DbConnection, write_tx};
-use voxdial::domain::interaction::CallStatus;
+use voxdial::domain::campaign::CampaignStatus;
+use voxdial::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
+use voxdial::domain::outcome::Outcome;
+use voxdial::domain::phone::{E164, Region};
+use voxdial::domain::webhook::ProcessingState;
+use voxdial::ids::{CampaignId, ConnectionId, InteractionId, LeadId};
+use voxdial::provider::{ProviderKind, SignatureVerdict};
+use voxdial::services::connections;
 
 const SECRET: &str = "wsec_bench_secret";
 const TURNS: usize = 20;
@@ -36,9 +43,16 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 /// Calls in progress, one per lead, with conversation ids `conv_<id>`. Returns their ids.
-fn seed_calls(conn: &mut DbConnection, campaign_id: i64, connection_id: i64, first_lead: u64, count: u64) -> Vec<i64> {
-    support::seed_leads(conn, campaign_id, first_lead + count);
-    let lead_ids: Vec<i64> = leads::table
+fn seed_calls(
+    conn: &mut DbConnection,
+    campaign_id: CampaignId,
+    connection_id: ConnectionId,
+    first_lead: u64,
+    count: u64,
+) -> Vec<InteractionId> {
+    let now = db::now();
+    support::seed_leads(conn, campaign_id, first_lead + count, now);
+    let lead_ids: Vec<LeadId> = leads::table
         .filter(leads::campaign_id.eq(campaign_id))
         .order(leads::id.asc())
         .select(leads::id)
@@ -46,40 +60,41 @@ fn seed_calls(conn: &mut DbConnection, campaign_id: i64, connection_id: i64, fir
         .limit(count as i64)
         .load(conn)
         .unwrap();
-    let now = db::now();
+    let to_number = E164::parse("+12125550123", None).unwrap();
+    let from_number = E164::parse("+14155550100", None).unwrap();
+    // One insert per call (the data layer has no multi-row insert for calls), a thousand
+    // to a transaction.
     for chunk in lead_ids.chunks(1000) {
-        let rows: Vec<NewInteraction<'_>> = chunk
-            .iter()
-            .map(|lead_id| NewInteraction {
-                direction: "outbound",
-                origin: "dialer",
-                lead_id: *lead_id,
-                campaign_id,
-                voice_agent_id: None,
-                phone_number_id: None,
-                provider_connection_id: Some(connection_id),
-                contact_type: "first",
-                attempt_number: 1,
-                counts_as_attempt: true,
-                template_version_id: None,
-                rendered_prompt: Some("You are a helpful agent."),
-                rendered_first_message: Some("Hello!"),
-                to_number: "+12125550123",
-                from_number: Some("+14155550100"),
-                status: CallStatus::InProgress.as_str(),
-                outcome: None,
-                error_code: None,
-                error_message: None,
-                initiated_by: None,
-                ended_at: None,
-                created_at: now,
-                updated_at: now,
-            })
-            .collect();
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(interactions::table).values(&rows).execute(c),
-            DbConnection::Pg(c) => diesel::insert_into(interactions::table).values(&rows).execute(c),
-        }
+        write_tx(conn, |conn| {
+            for lead_id in chunk {
+                let call = NewInteraction {
+                    direction: Direction::Outbound,
+                    origin: CallOrigin::Dialer,
+                    lead_id: *lead_id,
+                    campaign_id,
+                    voice_agent_id: None,
+                    phone_number_id: None,
+                    provider_connection_id: Some(connection_id),
+                    contact_type: ContactType::First,
+                    attempt_number: 1,
+                    counts_as_attempt: true,
+                    template_version_id: None,
+                    rendered_prompt: Some("You are a helpful agent."),
+                    rendered_first_message: Some("Hello!"),
+                    to_number: &to_number,
+                    from_number: Some(&from_number),
+                    status: CallStatus::InProgress,
+                    outcome: None,
+                    error_code: None,
+                    error_message: None,
+                    initiated_by: None,
+                    ended_at: None,
+                    created_at: now,
+                };
+                db::interactions::insert(conn, &call)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
         .unwrap();
     }
     diesel::sql_query(
@@ -95,7 +110,7 @@ fn seed_calls(conn: &mut DbConnection, campaign_id: i64, connection_id: i64, fir
         .unwrap()
 }
 
-fn body(call_id: i64) -> String {
+fn body(call_id: InteractionId) -> String {
     let transcript: Vec<serde_json::Value> = (0..TURNS)
         .map(|n| {
             serde_json::json!({"role": if n % 2 == 0 { "agent" } else { "user" },
@@ -120,7 +135,7 @@ fn body(call_id: i64) -> String {
 }
 
 /// The rows one webhook writes, done directly: the baseline.
-fn raw_write(conn: &mut DbConnection, connection_id: i64, call_id: i64, lead_id: i64, raw: &str) {
+fn raw_write(conn: &mut DbConnection, connection_id: ConnectionId, call_id: InteractionId, lead_id: LeadId, raw: &str) {
     let now = db::now();
     write_tx(conn, |conn| {
         let event = db::webhook_events::insert(
@@ -130,8 +145,8 @@ fn raw_write(conn: &mut DbConnection, connection_id: i64, call_id: i64, lead_id:
                 event_type: "post_call_transcription",
                 conversation_id: Some(&format!("conv_{call_id}")),
                 event_timestamp: Some(now.and_utc().timestamp()),
-                signature_verdict: "valid",
-                processing_state: state::PENDING,
+                signature_verdict: SignatureVerdict::Valid,
+                processing_state: ProcessingState::Pending,
                 processing_result: None,
                 raw_body: raw,
                 received_at: now,
@@ -139,7 +154,7 @@ fn raw_write(conn: &mut DbConnection, connection_id: i64, call_id: i64, lead_id:
         )?
         .expect("a new event");
         let ending = Ending {
-            outcome: Some("interested"),
+            outcome: Some(Outcome::Interested),
             duration_secs: Some(80),
             call_successful: Some("success"),
             summary: Some("Interested; demo booked."),
@@ -168,7 +183,7 @@ fn raw_write(conn: &mut DbConnection, connection_id: i64, call_id: i64, lead_id:
         };
         let lead = db::leads::find(conn, lead_id)?;
         db::leads::record_call_result(conn, &lead, &result, now)?;
-        db::webhook_events::record_result(conn, event, state::PROCESSED, "done", Some(call_id), now)?;
+        db::webhook_events::record_result(conn, event, ProcessingState::Processed, "done", Some(call_id), now)?;
         Ok::<_, diesel::result::Error>(())
     })
     .unwrap();
@@ -202,9 +217,12 @@ async fn post(client: &reqwest::Client, url: &str, raw: String) -> Duration {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.bytes().await.unwrap();
-    start.elapsed()
+    let status = response.status();
+    let answer = response.bytes().await.unwrap();
+    let elapsed = start.elapsed();
+    // An unknown connection is refused like a bad signature (401), so show the answer.
+    assert!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&answer));
+    elapsed
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -221,17 +239,19 @@ async fn main() {
     let db = Db::connect(&database_url, 4).unwrap();
     db.migrate().unwrap();
     let mut conn = db.get().unwrap();
-    let seal = |field: SecretField, value: &str| voxdial::connections::seal(&secrets, field, value);
+    let now = db::now();
+    let seal = |field: SecretField, value: &str| connections::seal(&secrets, field, value);
     let connection_id = db::providers::insert(
         &mut conn,
         NewConnection {
-            kind: "elevenlabs",
+            kind: ProviderKind::ElevenLabs,
             name: "Bench",
             api_base_url: "http://127.0.0.1:9",
             api_key: seal(SecretField::ApiKey, "sk_bench"),
             webhook_secret: Some(seal(SecretField::WebhookSecret, SECRET)),
             inbound_token: None,
         },
+        now,
     )
     .unwrap();
     let campaign_id = db::campaigns::insert(
@@ -239,10 +259,11 @@ async fn main() {
         &db::campaigns::CampaignFields {
             name: "Bench",
             description: "",
-            status: "active",
-            timezone: "America/New_York",
-            default_region: "US",
+            status: CampaignStatus::Active,
+            timezone: chrono_tz::America::New_York,
+            default_region: Region::parse("US").unwrap(),
         },
+        now,
     )
     .unwrap();
     let baseline_count = total as u64;
@@ -251,9 +272,9 @@ async fn main() {
     let calls = seed_calls(&mut conn, campaign_id, connection_id, 0, baseline_count + http_count + paced_count);
     let (baseline_calls, rest) = calls.split_at(baseline_count as usize);
     let (http_calls, paced_calls) = rest.split_at(http_count as usize);
-    let lead_of: std::collections::HashMap<i64, i64> = interactions::table
+    let lead_of: std::collections::HashMap<InteractionId, LeadId> = interactions::table
         .select((interactions::id, interactions::lead_id))
-        .load::<(i64, i64)>(&mut conn)
+        .load::<(InteractionId, LeadId)>(&mut conn)
         .unwrap()
         .into_iter()
         .collect();

@@ -15,31 +15,43 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
+use std::sync::Arc;
+
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_store::DbSessionStore;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, redact_url};
 use crate::crypto::{MasterKey, SecretBox};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::provider::{self, HttpSettings};
+use crate::provider::{HttpProviders, HttpSettings, ProviderFactory};
+use crate::services::{Ctx, InstanceId, ServiceSettings};
 use crate::web;
 use crate::worker;
 
-/// Shared by every handler and background task.
+/// What the web layer shares between handlers: the services' context plus what only the
+/// web needs.
 pub struct AppState {
-    pub db: Db,
+    pub ctx: Ctx,
     pub settings: Settings,
     pub hasher: PasswordHasher,
     pub key: MasterKey,
-    /// Seals and opens provider secrets at rest.
-    pub secrets: SecretBox,
-    /// Shared HTTP client for provider calls, and its timeouts/retries.
-    pub http: reqwest::Client,
-    pub provider_http: HttpSettings,
     /// The public base URL, no trailing slash (webhook URLs, Origin check).
     pub public_url: String,
-    /// Names this process in leases it takes on shared work.
-    pub instance_id: String,
+}
+
+/// What the application depends on from outside; tests replace the clock and the
+/// provider.
+pub struct Dependencies {
+    pub clock: Arc<dyn Clock>,
+    /// `None`: the providers' real HTTP APIs.
+    pub providers: Option<Arc<dyn ProviderFactory>>,
+}
+
+impl Default for Dependencies {
+    fn default() -> Self {
+        Dependencies { clock: Arc::new(SystemClock), providers: None }
+    }
 }
 
 pub struct Application {
@@ -53,6 +65,10 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port), ready to run.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with(settings, Dependencies::default()).await
+    }
+
+    pub async fn build_with(settings: Settings, deps: Dependencies) -> anyhow::Result<Application> {
         let db = Db::connect(&settings.database_url, settings.database_pool_size)?;
         let migrate_db = db.clone();
         let applied = tokio::task::spawn_blocking(move || migrate_db.migrate())
@@ -71,27 +87,17 @@ impl Application {
             tracing::warn!("session cookies are sent without Secure; set public_url to an https:// URL in production");
         }
 
-        let provider_http =
-            HttpSettings { timeout: Duration::from_secs(settings.provider_timeout_secs), ..HttpSettings::default() };
-        let state = actix_web::web::Data::new(AppState {
-            db,
-            hasher: PasswordHasher::new(4),
-            secrets: SecretBox::new(&key),
-            key,
-            http: provider::http_client(provider_http),
-            provider_http,
-            public_url,
-            instance_id: format!("{}-{}", std::process::id(), &crate::crypto::random_token()[..8]),
-            settings,
-        });
+        let ctx = services_context(&settings, db, &key, public_url.clone(), deps);
+        let state =
+            actix_web::web::Data::new(AppState { ctx, hasher: PasswordHasher::new(4), key, public_url, settings });
         let server = http_server(state.clone(), listener)?;
         let (shutdown, _) = watch::channel(false);
         let background = if state.settings.background_tasks {
-            worker::spawn_all(state.clone(), shutdown.subscribe())
+            worker::spawn_all(state.ctx.clone(), &state.settings, shutdown.subscribe())
         } else {
             Vec::new()
         };
-        tracing::info!(%addr, public_url = %state.public_url, database = ?state.db.backend(), "voxdial is listening");
+        tracing::info!(%addr, public_url = %state.public_url, database = ?state.ctx.db.backend(), "voxdial is listening");
         Ok(Application { addr, server, state, shutdown, background })
     }
 
@@ -105,6 +111,11 @@ impl Application {
 
     pub fn state(&self) -> actix_web::web::Data<AppState> {
         self.state.clone()
+    }
+
+    /// The services' context, for driving services and background steps directly.
+    pub fn ctx(&self) -> Ctx {
+        self.state.ctx.clone()
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -132,11 +143,34 @@ impl Application {
     }
 }
 
+/// The services' context for these settings: the one place it is put together (the
+/// server, the command line and tests all use it).
+pub fn services_context(settings: &Settings, db: Db, key: &MasterKey, public_url: String, deps: Dependencies) -> Ctx {
+    let providers = deps.providers.unwrap_or_else(|| {
+        let http =
+            HttpSettings { timeout: Duration::from_secs(settings.provider_timeout_secs), ..HttpSettings::default() };
+        Arc::new(HttpProviders::new(http))
+    });
+    Ctx {
+        db,
+        clock: deps.clock,
+        providers,
+        secrets: SecretBox::new(key),
+        instance_id: InstanceId::generate(),
+        settings: Arc::new(ServiceSettings {
+            public_url,
+            store_call_audio: settings.store_call_audio,
+            reconcile_after: chrono::Duration::seconds(settings.reconcile_after_secs as i64),
+            reconcile_give_up: chrono::Duration::seconds(settings.reconcile_give_up_secs as i64),
+        }),
+    }
+}
+
 fn http_server(state: actix_web::web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let settings = &state.settings;
     let cookie_key = state.key.cookie_key();
     let session_store =
-        DbSessionStore::new(state.db.clone(), Duration::from_secs(settings.session_absolute_timeout_secs));
+        DbSessionStore::new(state.ctx.db.clone(), Duration::from_secs(settings.session_absolute_timeout_secs));
     let secure = settings.cookies_secure();
     let cookie_name = if secure { "__Host-voxdial" } else { "voxdial_session" };
     let idle = CookieDuration::seconds(settings.session_idle_timeout_secs as i64);

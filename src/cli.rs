@@ -4,12 +4,16 @@ use std::io::{BufRead as _, IsTerminal as _};
 
 use anyhow::{Context as _, bail};
 
-use crate::audit::{self, Actor};
-use crate::auth::password;
+use crate::app::{Dependencies, services_context};
+use crate::audit::Actor;
+use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
-use crate::db::{self, Db, write_tx};
+use crate::crypto::MasterKey;
+use crate::db::Db;
 use crate::domain::user::{Email, NewPassword, PersonName, Role};
 use crate::error::AppError;
+use crate::services::team::{self, NewMember};
+use crate::services::{Ctx, InstanceId};
 
 /// Applies pending migrations and reports them.
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
@@ -25,6 +29,21 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The services' context for a command: the configured database (migrated) and key.
+fn command_context(settings: &Settings) -> anyhow::Result<Ctx> {
+    let db = Db::connect(&settings.database_url, 2)?;
+    db.migrate()?;
+    let key = MasterKey::load_or_create(settings)?;
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
+    let mut ctx = services_context(settings, db, &key, public_url, Dependencies::default());
+    ctx.instance_id = InstanceId(format!("cli-{}", std::process::id()));
+    Ok(ctx)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
 /// Creates a user. The password comes from a prompt (twice) on a terminal, or from the
 /// first line of standard input otherwise; never from the command line.
 pub fn create_user(settings: &Settings, email: &str, name: &str, role: &str) -> anyhow::Result<()> {
@@ -33,20 +52,12 @@ pub fn create_user(settings: &Settings, email: &str, name: &str, role: &str) -> 
     let role = Role::parse(role).map_err(anyhow::Error::msg)?;
     let (password, confirmation) = read_password()?;
     let password = NewPassword::parse(&password, &confirmation, Some(&email)).map_err(anyhow::Error::msg)?;
-    let hash = password::hash_blocking(password.expose())?;
-
-    let db = Db::connect(&settings.database_url, 1)?;
-    db.migrate()?;
-    let mut conn = db.get()?;
-    let id = write_tx(&mut conn, |conn| {
-        let Some(id) = db::unless_duplicate(conn, |c| db::users::insert(c, &email, &name, &hash, role))? else {
-            return Err(AppError::conflict(format!("a user with the email {email} already exists")));
-        };
-        let summary = format!("Added {} <{}> as {} from the command line", name.as_str(), email, role.label());
-        audit::record(conn, &Actor::system("command line"), "user.create", "user", Some(id), &summary)?;
-        Ok(id)
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ctx = command_context(settings)?;
+    let member = NewMember { name: name.clone(), email: email.clone(), role, password };
+    let hasher = PasswordHasher::new(1);
+    let id = runtime()?
+        .block_on(team::add(&ctx, &hasher, Actor::system("command line"), member))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Created {} user {} <{}> (id {id}).", role.as_str(), name.as_str(), email);
     Ok(())
 }
@@ -66,8 +77,8 @@ fn read_password() -> anyhow::Result<(String, String)> {
     Ok((password.clone(), password))
 }
 
-/// Imports a CSV file into a campaign with the same mapping guess and import code as the
-/// web upload, showing progress on the terminal.
+/// Imports a CSV file into a campaign through the import service, with the same mapping
+/// guess and rules as the web upload, showing progress on the terminal.
 pub fn import_leads(
     settings: &Settings,
     file: &std::path::Path,
@@ -75,57 +86,55 @@ pub fn import_leads(
     duplicates: &str,
     error_report: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    use crate::imports::{self, DuplicateMode, sheet::Mapping};
+    use std::ops::ControlFlow;
+
+    use crate::imports::{self, DuplicateMode, Upload, sheet::Mapping};
 
     let mode = DuplicateMode::parse(duplicates).map_err(anyhow::Error::msg)?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let db = Db::connect(&settings.database_url, 2)?;
-    db.migrate()?;
-    let mut conn = db.get()?;
-    let Some(campaign) = db::campaigns::find_by_name(&mut conn, campaign_name)? else {
-        let names: Vec<String> = db::campaigns::names(&mut conn)?.into_iter().map(|(_, n)| n).collect();
-        bail!(
-            "no campaign named “{campaign_name}”; campaigns: {}",
-            if names.is_empty() { "none yet".into() } else { names.join(", ") }
-        );
-    };
     let file_name = file.file_name().map_or_else(|| "leads.csv".into(), |n| n.to_string_lossy().into_owned());
-    let import_id = write_tx(&mut conn, |c| imports::create_draft(c, campaign.id, None, &file_name, &bytes))?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let import = db::imports::find(&mut conn, import_id)?;
-    let sheet = imports::sheet_of(&mut conn, &import)?;
-    let headers = sheet.headers().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mapping = Mapping::from_json(&import.column_mapping).map_err(anyhow::Error::msg)?;
-    println!("{} rows, {}-separated. Columns:", import.total_rows, sheet.delimiter_label());
-    for (header, target) in headers.iter().zip(&mapping.0) {
-        println!("  {header} → {}", target.label());
-    }
-    write_tx(&mut conn, |c| imports::queue(c, &import, &mapping, mode))?.map_err(anyhow::Error::msg)?;
+    let ctx = command_context(settings)?;
+    let actor = Actor::system("command line");
+    let runtime = runtime()?;
+    let failed = |e: AppError| anyhow::anyhow!("{e}");
 
-    let owner = format!("cli-{}", std::process::id());
-    let now = db::now();
-    if write_tx(&mut conn, |c| db::imports::claim(c, import_id, &owner, now, now + chrono::Duration::seconds(60)))? != 1
-    {
-        bail!("a running voxdial server took this import first; follow it on the campaign's Leads tab");
+    let campaign = runtime.block_on(imports::campaign_named(&ctx, campaign_name)).map_err(failed)?;
+    let upload = Upload { file_name, bytes };
+    let (import_id, draft) = runtime
+        .block_on(async {
+            let import_id = imports::upload(&ctx, &actor, campaign.id, upload).await?;
+            Ok((import_id, imports::view(&ctx, campaign.id, import_id, None).await?))
+        })
+        .map_err(failed)?;
+    println!("{} rows, {}-separated. Columns:", draft.import.total_rows, draft.delimiter);
+    for column in &draft.columns {
+        println!("  {} → {}", column.header, column.target.label());
     }
-    let bar = indicatif::ProgressBar::new(import.total_rows as u64);
+    let mapping = Mapping(draft.columns.into_iter().map(|c| c.target).collect());
+    runtime.block_on(imports::start(&ctx, &actor, campaign.id, import_id, mapping, mode)).map_err(failed)?;
+
+    let bar = indicatif::ProgressBar::new(draft.import.total_rows as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
             .expect("valid progress template"),
     );
-    imports::run(&mut conn, import_id, &owner, &mut |progress| {
+    let claimed = imports::work(&ctx, import_id, ctx.clock.now(), &mut |progress| {
         bar.set_position(progress.processed_rows as u64);
-        std::ops::ControlFlow::Continue(())
-    })?;
+        ControlFlow::Continue(())
+    })
+    .map_err(failed)?;
+    if !claimed {
+        bail!("a running voxdial server took this import first; follow it on the campaign's Leads tab");
+    }
     bar.finish();
 
-    let done = db::imports::find(&mut conn, import_id)?;
+    let done = runtime.block_on(imports::progress(&ctx, campaign.id, import_id)).map_err(failed)?;
     println!(
         "Imported into “{}”: {} new, {} updated, {} skipped as duplicates, {} with errors.",
         campaign.name, done.inserted_rows, done.updated_rows, done.skipped_rows, done.failed_rows
     );
     if done.failed_rows > 0 {
-        let report = imports::error_report(&mut conn, import_id)?;
+        let report = runtime.block_on(imports::error_report(&ctx, campaign.id, import_id)).map_err(failed)?;
         match error_report {
             Some(path) => {
                 std::fs::write(path, &report).with_context(|| format!("writing {}", path.display()))?;

@@ -6,19 +6,23 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, Change};
 use crate::auth::password;
-use crate::connections;
 use crate::crypto::random_token;
 use crate::db::agents::AgentFields;
 use crate::db::campaigns::{AiAgentsSettings, CampaignFields};
 use crate::db::phone_numbers::NewPhoneNumber;
 use crate::db::providers::{NewConnection, SecretField};
 use crate::db::{self, DbConnection, write_tx};
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::lead::{LeadInput, RawLead};
+use crate::domain::phone::{E164, Region};
 use crate::domain::user::{Email, PersonName, Role};
+use crate::ids::{CampaignId, ConnectionId};
+use crate::provider::ProviderKind;
 use crate::provider::simulator::{AGENTS, NUMBERS, Simulator, SimulatorConfig};
+use crate::services::Ctx;
+use crate::services::connections;
 
 /// The connection that marks a demo workspace.
 pub const CONNECTION_NAME: &str = "Demo simulator";
@@ -29,7 +33,7 @@ pub struct Demo {
     pub simulator: Simulator,
     /// The admin's password, when the workspace was created by this start (shown once).
     pub new_admin_password: Option<String>,
-    pub campaign_id: i64,
+    pub campaign_id: Option<CampaignId>,
 }
 
 const TEMPLATE: &str = "You are {{ agent.name }}, a friendly, concise sales assistant calling for Acme Voice about {{ campaign.name }}.\n\
@@ -64,16 +68,17 @@ const PLANS: [&str; 3] = ["starter", "growth", "enterprise"];
 
 /// Seeds the workspace on first start, then starts the simulator and points the demo
 /// connection at it.
-pub async fn start(state: &AppState, call_length: Duration) -> anyhow::Result<Demo> {
-    let secrets = state.secrets.clone();
-    let seeded = state
+pub async fn start(ctx: &Ctx, call_length: Duration) -> anyhow::Result<Demo> {
+    let secrets = ctx.secrets.clone();
+    let now = ctx.clock.now();
+    let seeded = ctx
         .db
         .run(move |conn| {
             let existing = db::providers::list(conn)?.into_iter().find(|c| c.name == CONNECTION_NAME);
             match existing {
                 Some(connection) => Ok(Ok((connection.id, None))),
                 None if db::users::count(conn)? > 0 => Ok(Err(())),
-                None => Ok(Ok(write_tx(conn, |conn| seed(conn, &secrets))?)),
+                None => Ok(Ok(write_tx(conn, |conn| seed(conn, &secrets, now))?)),
             }
         })
         .await
@@ -83,27 +88,27 @@ pub async fn start(state: &AppState, call_length: Duration) -> anyhow::Result<De
             "this database already holds a workspace without the demo; run the demo on its own database (VOXDIAL_DATABASE_URL=voxdial-demo.db)"
         );
     };
-    let connection = state
+    let connection = ctx
         .db
         .run(move |conn| Ok(db::providers::find(conn, connection_id)?))
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let api_key = connections::open(&state.secrets, SecretField::ApiKey, &connection.api_key_enc)
+    let api_key = connections::open(&ctx.secrets, SecretField::ApiKey, &connection.api_key_enc)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let webhook_secret = connections::open(
-        &state.secrets,
+        &ctx.secrets,
         SecretField::WebhookSecret,
         connection.webhook_secret_enc.as_deref().context("the demo connection lost its webhook secret")?,
     )
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let (webhook_url, _) = connections::webhook_urls(&state.public_url, connection_id);
+    let (webhook_url, _) = connections::webhook_urls(&ctx.settings.public_url, connection_id);
     let simulator = Simulator::start(SimulatorConfig { api_key, webhook_url, webhook_secret, call_length })?;
     let base_url = simulator.base_url.clone();
-    let campaign_id = state
+    let campaign_id = ctx
         .db
         .run(move |conn| {
-            write_tx(conn, |conn| db::providers::update_details(conn, connection_id, CONNECTION_NAME, &base_url))?;
-            Ok(db::campaigns::names(conn)?.first().map(|(id, _)| *id).unwrap_or_default())
+            write_tx(conn, |conn| db::providers::update_details(conn, connection_id, CONNECTION_NAME, &base_url, now))?;
+            Ok(db::campaigns::names(conn)?.first().map(|(id, _)| *id))
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -114,17 +119,18 @@ pub async fn start(state: &AppState, call_length: Duration) -> anyhow::Result<De
 fn seed(
     conn: &mut DbConnection,
     secrets: &crate::crypto::SecretBox,
-) -> Result<(i64, Option<String>), crate::error::AppError> {
+    now: chrono::NaiveDateTime,
+) -> Result<(ConnectionId, Option<String>), crate::error::AppError> {
     let actor = Actor::system("demo setup");
     let password = random_token()[..16].to_owned();
     let hash = password::hash_blocking(&password)?;
     let email = Email::parse(ADMIN_EMAIL).expect("valid demo email");
-    db::users::insert(conn, &email, &PersonName::parse("Demo Admin").expect("valid name"), &hash, Role::Admin)?;
+    db::users::insert(conn, &email, &PersonName::parse("Demo Admin").expect("valid name"), &hash, Role::Admin, now)?;
 
     let connection_id = db::providers::insert(
         conn,
         NewConnection {
-            kind: "elevenlabs",
+            kind: ProviderKind::ElevenLabs,
             name: CONNECTION_NAME,
             api_base_url: "http://127.0.0.1:9",
             api_key: connections::seal(secrets, SecretField::ApiKey, &format!("sk_demo_{}", &random_token()[..20])),
@@ -135,19 +141,19 @@ fn seed(
             )),
             inbound_token: Some(connections::seal(secrets, SecretField::InboundToken, &random_token())),
         },
+        now,
     )?;
     let mut number_ids = Vec::new();
     for (provider_id, e164, label, telephony) in NUMBERS {
-        number_ids.push(db::phone_numbers::insert(
-            conn,
-            &NewPhoneNumber {
-                provider_connection_id: connection_id,
-                e164,
-                label,
-                provider_phone_number_id: provider_id,
-                telephony,
-            },
-        )?);
+        let e164 = E164::parse(e164, None).map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!(e)))?;
+        let number = NewPhoneNumber {
+            provider_connection_id: connection_id,
+            e164: &e164,
+            label,
+            provider_phone_number_id: provider_id,
+            telephony,
+        };
+        number_ids.push(db::phone_numbers::insert(conn, &number, now)?);
     }
     let mut agent_ids = Vec::new();
     for (index, (agent_id, name)) in AGENTS.iter().enumerate() {
@@ -159,20 +165,22 @@ fn seed(
                 provider_agent_id: agent_id,
                 default_phone_number_id: Some(number_ids[index.min(1)]),
             },
+            now,
         )?);
     }
     let template_id =
-        db::templates::insert_template(conn, "Demo opening", "Branches on new, first and returning contacts")?;
-    db::templates::add_version(conn, template_id, TEMPLATE, Some(FIRST_MESSAGE), None)?;
+        db::templates::insert_template(conn, "Demo opening", "Branches on new, first and returning contacts", now)?;
+    db::templates::add_version(conn, template_id, TEMPLATE, Some(FIRST_MESSAGE), None, now)?;
     let campaign_id = db::campaigns::insert(
         conn,
         &CampaignFields {
             name: "Demo: Spring outreach",
             description: "A demo campaign calling through the built-in simulator.",
-            status: "active",
-            timezone: "America/New_York",
-            default_region: "US",
+            status: CampaignStatus::Active,
+            timezone: chrono_tz::America::New_York,
+            default_region: Region::parse("US").expect("a known region"),
         },
+        now,
     )?;
     db::campaigns::set_ai_agents(
         conn,
@@ -183,8 +191,8 @@ fn seed(
             prompt_template_id: Some(template_id),
             phone_number_id: Some(number_ids[0]),
         },
+        now,
     )?;
-    let now = db::now();
     for n in 0..54 {
         let raw = RawLead {
             first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(),
@@ -202,6 +210,12 @@ fn seed(
             .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("demo lead {n}: {e:?}")))?;
         db::leads::insert(conn, campaign_id, &lead, now)?;
     }
-    audit::record(conn, &actor, "demo.seed", "campaign", Some(campaign_id), "Created the demo workspace")?;
+    let change = Change {
+        action: "demo.seed",
+        object_kind: "campaign",
+        object_id: Some(campaign_id.get()),
+        summary: "Created the demo workspace",
+    };
+    audit::record(conn, &actor, change, now)?;
     Ok((connection_id, Some(password)))
 }

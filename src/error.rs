@@ -45,6 +45,28 @@ impl AppError {
         AppError::Conflict(message.into())
     }
 
+    /// The message of an error the user can fix (bad input, a name already taken), for
+    /// showing the form again beside it; `None` for anything else.
+    pub fn user_message(&self) -> Option<String> {
+        match self {
+            AppError::Validation(message) | AppError::Conflict(message) => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The error with its causes on one line (`a: b: c`), for records admins read; never
+    /// shown to users (causes may name internals).
+    pub fn with_causes(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
     /// A short title for error pages.
     pub fn title(&self) -> &'static str {
         match self {

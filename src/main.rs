@@ -90,7 +90,7 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
         let app = Application::build(settings).await?;
         let _demo = if demo {
-            let demo = voxdial::demo::start(&app.state(), std::time::Duration::from_secs(4)).await?;
+            let demo = voxdial::demo::start(&app.ctx(), std::time::Duration::from_secs(4)).await?;
             let url = &app.state().public_url;
             println!("\nvoxdial demo is running at {url}");
             match &demo.new_admin_password {

@@ -5,52 +5,47 @@
 use std::future::Future;
 use std::time::Duration;
 
-use actix_web::web::Data;
 use chrono::NaiveDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
+use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::services::Ctx;
 
-pub fn spawn_all(state: Data<AppState>, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    let housekeeping_state = state.clone();
-    let imports_state = state.clone();
-    let reconcile_state = state.clone();
-    let sweeper_state = state.clone();
+pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let session_lifetime = chrono::Duration::seconds(settings.session_absolute_timeout_secs as i64);
+    let (reconcile_ctx, sweeper_ctx, housekeeping_ctx, imports_ctx) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx);
     vec![
         run_periodically("reconciler", Duration::from_secs(60), shutdown.clone(), move || {
-            let state = reconcile_state.clone();
+            let ctx = reconcile_ctx.clone();
             async move {
-                let after = chrono::Duration::seconds(state.settings.reconcile_after_secs as i64);
-                let give_up = chrono::Duration::seconds(state.settings.reconcile_give_up_secs as i64);
-                crate::calls::reconcile::step(&state, db::now(), after, give_up).await?;
+                crate::calls::reconcile::step(&ctx, ctx.clock.now()).await?;
                 Ok(())
             }
         }),
         run_periodically("webhook sweeper", Duration::from_secs(30), shutdown.clone(), move || {
-            let state = sweeper_state.clone();
+            let ctx = sweeper_ctx.clone();
             async move {
-                state.db.run(|conn| crate::calls::events::sweep(conn, db::now())).await?;
+                crate::calls::sweeper::sweep(&ctx, ctx.clock.now()).await?;
                 Ok(())
             }
         }),
         run_periodically("housekeeping", Duration::from_secs(300), shutdown.clone(), move || {
-            let state = housekeeping_state.clone();
+            let ctx = housekeeping_ctx.clone();
             async move {
-                housekeeping_step(&state.db, &state.settings, db::now()).await?;
+                housekeeping_step(&ctx.db, session_lifetime, ctx.clock.now()).await?;
                 Ok(())
             }
         }),
         run_periodically("lead imports", Duration::from_secs(2), shutdown.clone(), move || {
-            let state = imports_state.clone();
+            let ctx = imports_ctx.clone();
             let stopping = shutdown.clone();
             async move {
-                let (db, owner) = (state.db.clone(), state.instance_id.clone());
                 // Stop between batches on shutdown; another start resumes after the lease.
                 let keep_going = move || !*stopping.borrow();
-                tokio::task::spawn_blocking(move || crate::imports::step(&db, &owner, db::now(), &keep_going))
+                tokio::task::spawn_blocking(move || crate::imports::step(&ctx, ctx.clock.now(), &keep_going))
                     .await
                     .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))??;
                 Ok(())
@@ -97,10 +92,9 @@ pub struct Housekeeping {
 /// Deletes expired sessions and login attempts older than 30 days.
 pub async fn housekeeping_step(
     db: &Db,
-    settings: &crate::config::Settings,
+    absolute: chrono::Duration,
     now: NaiveDateTime,
 ) -> Result<Housekeeping, AppError> {
-    let absolute = chrono::Duration::seconds(settings.session_absolute_timeout_secs as i64);
     db.run(move |conn| {
         Ok(Housekeeping {
             sessions: db::sessions::delete_expired(conn, now, now - absolute)?,

@@ -4,9 +4,10 @@
 use std::time::Instant;
 
 use diesel::prelude::*;
+use voxdial::db::DbConnection;
 use voxdial::db::schema::leads;
-use voxdial::db::{self, DbConnection};
 use voxdial::domain::lead::search_keys;
+use voxdial::ids::CampaignId;
 
 const FIRST: [&str; 16] = [
     "Ana", "Bruno", "Carla", "Diego", "Elena", "Felipe", "Gabriela", "Hugo", "Ines", "Jonas", "Karin", "Luis", "Maria",
@@ -22,7 +23,7 @@ const STATUSES: [&str; 10] =
 #[derive(Insertable)]
 #[diesel(table_name = leads)]
 pub struct SeedLead {
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub first_name: String,
     pub last_name: String,
     pub phone: String,
@@ -40,7 +41,7 @@ pub struct SeedLead {
     updated_at: chrono::NaiveDateTime,
 }
 
-pub fn seed_lead(campaign_id: i64, n: u64, now: chrono::NaiveDateTime) -> SeedLead {
+pub fn seed_lead(campaign_id: CampaignId, n: u64, now: chrono::NaiveDateTime) -> SeedLead {
     // A cheap deterministic spread of names, companies and statuses.
     let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7;
     let first = FIRST[(h % 16) as usize];
@@ -73,8 +74,7 @@ pub fn seed_lead(campaign_id: i64, n: u64, now: chrono::NaiveDateTime) -> SeedLe
 }
 
 /// Inserts `count` leads into a campaign, sets its lead count and refreshes statistics.
-pub fn seed_leads(conn: &mut DbConnection, campaign_id: i64, count: u64) {
-    let now = db::now();
+pub fn seed_leads(conn: &mut DbConnection, campaign_id: CampaignId, count: u64, now: chrono::NaiveDateTime) {
     let started = Instant::now();
     let chunk = 1000;
     let mut n = 0;

@@ -34,7 +34,7 @@ pub async fn require_login(
     let state = state(&req)?;
     let session = TypedSession::from_request(req.request());
     let user = match session.user_id() {
-        Some(user_id) => state.db.run(move |conn| Ok(db::users::find(conn, user_id).ok())).await?,
+        Some(user_id) => state.ctx.db.run(move |conn| Ok(db::users::find(conn, user_id).ok())).await?,
         None => None,
     };
     match user {
@@ -47,7 +47,7 @@ pub async fn require_login(
             Err(AppError::Unauthenticated.into())
         }
         None => {
-            if state.db.run(|conn| Ok(db::users::count(conn)?)).await? == 0 {
+            if state.ctx.db.run(|conn| Ok(db::users::count(conn)?)).await? == 0 {
                 return Err(AppError::SetupRequired.into());
             }
             Err(AppError::Unauthenticated.into())

@@ -13,12 +13,13 @@ use crate::audit::Actor;
 use crate::db::users::User;
 use crate::domain::user::Role;
 use crate::error::AppError;
+use crate::ids::UserId;
 
 /// The logged-in user, loaded fresh from the database on every request (so a role change
 /// or a disable takes effect at once) and put in the request extensions by `require_login`.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -36,7 +37,7 @@ impl CurrentUser {
 
 impl From<&User> for CurrentUser {
     fn from(user: &User) -> Self {
-        CurrentUser { id: user.id, email: user.email.clone(), name: user.name.clone(), role: user.role() }
+        CurrentUser { id: user.id, email: user.email.to_string(), name: user.name.clone(), role: user.role }
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::random_token;
 use crate::error::AppError;
+use crate::ids::UserId;
 
 pub const USER_ID_KEY: &str = "user_id";
 const CSRF_KEY: &str = "csrf";
@@ -33,13 +34,13 @@ impl TypedSession {
         TypedSession(req.get_session())
     }
 
-    pub fn user_id(&self) -> Option<i64> {
-        self.0.get::<i64>(USER_ID_KEY).ok().flatten()
+    pub fn user_id(&self) -> Option<UserId> {
+        self.0.get::<UserId>(USER_ID_KEY).ok().flatten()
     }
 
     /// Starts an authenticated session under a new key (no session fixation) with a fresh
     /// CSRF token.
-    pub fn log_in(&self, user_id: i64) -> Result<(), AppError> {
+    pub fn log_in(&self, user_id: UserId) -> Result<(), AppError> {
         self.0.renew();
         self.insert(USER_ID_KEY, user_id)?;
         self.insert(CSRF_KEY, random_token())

@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::session::USER_ID_KEY;
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::{self, Db};
+use crate::ids::UserId;
 
 /// Sessions are written at most this often just to slide the idle timeout.
 const TTL_WRITE_SLACK: Duration = Duration::seconds(60);
@@ -29,7 +30,7 @@ impl DbSessionStore {
 
 type State = HashMap<String, String>;
 
-fn user_id_of(state: &State) -> Option<i64> {
+fn user_id_of(state: &State) -> Option<UserId> {
     state.get(USER_ID_KEY).and_then(|v| serde_json::from_str(v).ok())
 }
 

@@ -2,7 +2,7 @@
 //! failures per window, far under the 100/hour ceiling). The same answer is given whether or
 //! not the account exists.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 
 use crate::config::Settings;
 use crate::db::{self, DbConnection};
@@ -25,8 +25,14 @@ impl LoginThrottle {
     }
 
     /// Refuses the attempt when either limit is reached.
-    pub fn check(&self, conn: &mut DbConnection, email: &str, client_ip: &str) -> Result<(), AppError> {
-        let since = db::now() - self.window;
+    pub fn check(
+        &self,
+        conn: &mut DbConnection,
+        email: &str,
+        client_ip: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), AppError> {
+        let since = now - self.window;
         let by_account = db::login_attempts::recent_failures_for_email(conn, email, since)?;
         let by_address = db::login_attempts::recent_failures_for_ip(conn, client_ip, since)?;
         if by_account >= self.max_failures_per_account || by_address >= self.max_failures_per_address {

@@ -2,36 +2,22 @@
 //!
 //! Raw bytes → verify the signature → store the event (its unique key makes a redelivery
 //! a no-op) → apply it: the call's transition and its lead's update in one transaction →
-//! record the result. A transient failure answers 5xx and leaves the event pending for the
-//! sweeper; an authentic but unreadable body is kept and answered 4xx.
+//! record the result. A transient failure leaves the event pending for the sweeper (and the
+//! caller answers so that the provider may retry); an authentic but unreadable body is kept.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
-use super::apply_outcome_to_lead;
-use crate::app::AppState;
-use crate::connections;
+use super::settle;
 use crate::crypto::SecretBox;
-use crate::db::interactions::{Ending, Interaction, NewTurn};
+use crate::db::interactions::Interaction;
 use crate::db::providers::SecretField;
-use crate::db::webhook_events::{NewEvent, state};
+use crate::db::webhook_events::NewEvent;
 use crate::db::{self, DbConnection, write_tx};
-use crate::domain::interaction::CallStatus;
-use crate::domain::outcome::{AnalysisFacts, Outcome, callback_time, classify};
+use crate::domain::webhook::ProcessingState;
 use crate::error::AppError;
-use crate::provider::{CallReport, FailureReason, ProviderKind, SignatureVerdict, WebhookEvent};
-
-/// The HTTP answer to a webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u16,
-    pub message: String,
-}
-
-impl Reply {
-    fn new(status: u16, message: impl Into<String>) -> Reply {
-        Reply { status, message: message.into() }
-    }
-}
+use crate::ids::{ConnectionId, InteractionId};
+use crate::provider::{SignatureVerdict, WebhookEvent};
+use crate::services::{Ctx, connections};
 
 /// How much of a refused body is kept for diagnosis.
 const REJECTED_BODY_KEPT: usize = 2048;
@@ -40,18 +26,31 @@ const WAIT_FOR_CALL: Duration = Duration::hours(24);
 
 /// One delivery of a post-call webhook, as it came in.
 pub struct Delivery {
-    pub connection_id: i64,
+    pub connection_id: ConnectionId,
     pub signature: Option<String>,
-    pub body: actix_web::web::Bytes,
-    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub body: bytes::Bytes,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What became of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// Stored and applied (or stored to wait for its call, or kept without effect).
+    Accepted(String),
+    /// A redelivery of an event already handled.
+    Duplicate(String),
+    /// Unknown connection, or a signature that does not hold: nothing was changed.
+    Refused(SignatureVerdict),
+    /// Authentic, but not a webhook voxdial can read; kept for diagnosis.
+    Unreadable(String),
 }
 
 /// Handles one delivery: all of it on one database connection, the accepted event stored
 /// and applied in one transaction.
-pub async fn receive(state: &AppState, delivery: Delivery) -> Result<Reply, AppError> {
-    let secrets = state.secrets.clone();
-    let store_audio = state.settings.store_call_audio;
-    state.db.run(move |conn| ingest(conn, &secrets, &delivery, store_audio)).await
+pub async fn receive(ctx: &Ctx, delivery: Delivery) -> Result<Receipt, AppError> {
+    let secrets = ctx.secrets.clone();
+    let store_audio = ctx.settings.store_call_audio;
+    ctx.db.run(move |conn| ingest(conn, &secrets, &delivery, store_audio)).await
 }
 
 fn ingest(
@@ -59,45 +58,41 @@ fn ingest(
     secrets: &SecretBox,
     delivery: &Delivery,
     store_audio: bool,
-) -> Result<Reply, AppError> {
+) -> Result<Receipt, AppError> {
     let connection_id = delivery.connection_id;
     let connection = match db::providers::find(conn, connection_id) {
         Ok(connection) => connection,
-        Err(diesel::result::Error::NotFound) => return Ok(Reply::new(404, "unknown provider connection")),
+        Err(diesel::result::Error::NotFound) => return Ok(Receipt::Refused(SignatureVerdict::Mismatch)),
         Err(e) => return Err(e.into()),
     };
-    let kind = ProviderKind::parse(&connection.kind).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
     let secret = match &connection.webhook_secret_enc {
         Some(sealed) => Some(connections::open(secrets, SecretField::WebhookSecret, sealed)?),
         None => None,
     };
     let body = &delivery.body;
+    let kind = connection.kind;
     let verdict =
         kind.verify_webhook(delivery.signature.as_deref(), body, secret.as_deref(), delivery.received_at.timestamp());
     let received_at = delivery.received_at.naive_utc();
     if verdict != SignatureVerdict::Valid {
-        tracing::warn!(connection_id, verdict = verdict.as_str(), "webhook refused");
+        tracing::warn!(%connection_id, verdict = verdict.as_str(), "webhook refused");
         let kept: String = String::from_utf8_lossy(body).chars().take(REJECTED_BODY_KEPT).collect();
-        let event = unaccepted(
-            connection_id,
-            verdict,
-            "unverified",
-            state::REJECTED,
-            verdict.explanation(),
-            &kept,
-            received_at,
-        );
-        write_tx(conn, |conn| db::webhook_events::insert(conn, &event))?;
-        return Ok(Reply::new(401, format!("invalid signature: {}", verdict.explanation())));
+        let event = unaccepted(connection_id, verdict, "unverified", ProcessingState::Rejected, verdict.explanation());
+        write_tx(conn, |conn| db::webhook_events::insert(conn, &NewEvent { raw_body: &kept, ..event(received_at) }))?;
+        return Ok(Receipt::Refused(verdict));
     }
 
     let envelope = match kind.parse_webhook(body) {
         Ok(envelope) => envelope,
         Err(reason) => {
             let raw = String::from_utf8_lossy(body);
-            let event = unaccepted(connection_id, verdict, "unreadable", state::INVALID, &reason, &raw, received_at);
-            write_tx(conn, |conn| db::webhook_events::insert(conn, &event))?;
-            return Ok(Reply::new(400, reason));
+            {
+                let event = unaccepted(connection_id, verdict, "unreadable", ProcessingState::Invalid, &reason);
+                write_tx(conn, |conn| {
+                    db::webhook_events::insert(conn, &NewEvent { raw_body: &raw, ..event(received_at) })
+                })?;
+            }
+            return Ok(Receipt::Unreadable(reason));
         }
     };
 
@@ -111,16 +106,16 @@ fn ingest(
         event_type: &envelope.event_type,
         conversation_id: envelope.conversation_id.as_deref(),
         event_timestamp: envelope.event_timestamp,
-        signature_verdict: verdict.as_str(),
-        processing_state: state::PENDING,
+        signature_verdict: verdict,
+        processing_state: ProcessingState::Pending,
         processing_result: None,
         raw_body: &raw_body,
         received_at,
     };
     match write_tx(conn, |conn| store_and_apply(conn, &event, &envelope.event, store_audio)) {
-        Ok(reply) => Ok(reply),
+        Ok(receipt) => Ok(receipt),
         Err(err) => {
-            // Keep the event for the sweeper (and answer 5xx, so the provider retries too).
+            // Keep the event for the sweeper (and fail the request, so the provider retries too).
             if let Err(keep_err) = write_tx(conn, |conn| db::webhook_events::insert(conn, &event)) {
                 tracing::error!(error = %keep_err, "the webhook could not be kept for a retry either");
             }
@@ -129,25 +124,24 @@ fn ingest(
     }
 }
 
-/// An event kept for diagnosis only: refused, or authentic but unreadable.
+/// An event kept for diagnosis only (refused, or authentic but unreadable); the caller adds
+/// the body.
 fn unaccepted<'a>(
-    connection_id: i64,
+    connection_id: ConnectionId,
     verdict: SignatureVerdict,
     event_type: &'a str,
-    processing_state: &'a str,
+    processing_state: ProcessingState,
     reason: &'a str,
-    raw_body: &'a str,
-    received_at: NaiveDateTime,
-) -> NewEvent<'a> {
-    NewEvent {
+) -> impl Fn(NaiveDateTime) -> NewEvent<'a> {
+    move |received_at| NewEvent {
         provider_connection_id: connection_id,
         event_type,
         conversation_id: None,
         event_timestamp: None,
-        signature_verdict: verdict.as_str(),
+        signature_verdict: verdict,
         processing_state,
         processing_result: Some(reason),
-        raw_body,
+        raw_body: "",
         received_at,
     }
 }
@@ -159,7 +153,7 @@ fn store_and_apply(
     new: &NewEvent<'_>,
     event: &Result<WebhookEvent, String>,
     store_audio: bool,
-) -> Result<Reply, AppError> {
+) -> Result<Receipt, AppError> {
     let event_id = match db::webhook_events::insert(conn, new)? {
         Some(id) => id,
         None => {
@@ -170,18 +164,19 @@ fn store_and_apply(
                 new.conversation_id,
             )?
             .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("a conflicting webhook event could not be found")))?;
-            if existing.processing_state != state::PENDING {
-                return Ok(Reply::new(
-                    200,
-                    format!("duplicate delivery of event {}: already {}", existing.id, existing.processing_state),
-                ));
+            if existing.processing_state != ProcessingState::Pending {
+                return Ok(Receipt::Duplicate(format!(
+                    "duplicate delivery of event {}: already {}",
+                    existing.id,
+                    existing.processing_state.as_str()
+                )));
             }
             existing.id
         }
     };
     let applied = match event {
         Ok(event) => apply(conn, new.provider_connection_id, event, store_audio, new.received_at)?,
-        Err(reason) => Applied { state: state::INVALID, result: reason.clone(), interaction_id: None },
+        Err(reason) => Applied { state: ProcessingState::Invalid, result: reason.clone(), interaction_id: None },
     };
     db::webhook_events::record_result(
         conn,
@@ -192,8 +187,8 @@ fn store_and_apply(
         new.received_at,
     )?;
     Ok(match applied.state {
-        s if s == state::INVALID => Reply::new(400, applied.result),
-        _ => Reply::new(200, applied.result),
+        ProcessingState::Invalid => Receipt::Unreadable(applied.result),
+        _ => Receipt::Accepted(applied.result),
     })
 }
 
@@ -213,22 +208,26 @@ fn without_audio(body: &[u8]) -> String {
 /// What applying an event did.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    pub state: &'static str,
+    pub state: ProcessingState,
     pub result: String,
-    pub interaction_id: Option<i64>,
+    pub interaction_id: Option<InteractionId>,
 }
 
 impl Applied {
-    fn processed(result: String, interaction_id: i64) -> Applied {
-        Applied { state: state::PROCESSED, result, interaction_id: Some(interaction_id) }
+    fn processed(result: String, interaction_id: InteractionId) -> Applied {
+        Applied { state: ProcessingState::Processed, result, interaction_id: Some(interaction_id) }
     }
 
-    fn ignored(result: String, interaction_id: Option<i64>) -> Applied {
-        Applied { state: state::IGNORED, result, interaction_id }
+    fn ignored(result: String, interaction_id: Option<InteractionId>) -> Applied {
+        Applied { state: ProcessingState::Ignored, result, interaction_id }
     }
 
-    fn waiting(result: &str) -> Applied {
-        Applied { state: state::PENDING, result: result.to_owned(), interaction_id: None }
+    fn waiting() -> Applied {
+        Applied {
+            state: ProcessingState::Pending,
+            result: "no call matches this conversation yet".to_owned(),
+            interaction_id: None,
+        }
     }
 }
 
@@ -236,9 +235,9 @@ impl Applied {
 /// the dynamic variables (the process may have died before it stored the conversation id).
 fn find_call(
     conn: &mut DbConnection,
-    connection_id: i64,
+    connection_id: ConnectionId,
     conversation_id: &str,
-    interaction_ref: Option<i64>,
+    interaction_ref: Option<InteractionId>,
 ) -> Result<Option<Interaction>, AppError> {
     if let Some(found) = db::interactions::find_by_conversation(conn, connection_id, conversation_id)? {
         return Ok(Some(found));
@@ -259,7 +258,7 @@ fn find_call(
 /// Applies one event inside the caller's transaction.
 pub fn apply(
     conn: &mut DbConnection,
-    connection_id: i64,
+    connection_id: ConnectionId,
     event: &WebhookEvent,
     store_audio: bool,
     now: NaiveDateTime,
@@ -267,22 +266,18 @@ pub fn apply(
     Ok(match event {
         WebhookEvent::Completed(report) => {
             match find_call(conn, connection_id, &report.conversation_id, report.interaction_ref)? {
-                None => Applied::waiting("no call matches this conversation yet"),
-                Some(call) => match complete(conn, &call, report, now)? {
-                    Some(outcome) => {
-                        Applied::processed(format!("call #{} completed: {}", call.id, outcome.label()), call.id)
-                    }
+                None => Applied::waiting(),
+                Some(call) => match settle::complete(conn, &call, report, now)? {
+                    Some(outcome) => Applied::processed(settled(&call, "completed", outcome.label()), call.id),
                     None => Applied::ignored(already_ended(conn, call.id)?, Some(call.id)),
                 },
             }
         }
         WebhookEvent::InitiationFailed { conversation_id, reason, call_sid } => {
             match find_call(conn, connection_id, conversation_id, None)? {
-                None => Applied::waiting("no call matches this conversation yet"),
-                Some(call) => match fail(conn, &call, reason, call_sid.as_deref(), now)? {
-                    Some(outcome) => {
-                        Applied::processed(format!("call #{} did not connect: {}", call.id, outcome.label()), call.id)
-                    }
+                None => Applied::waiting(),
+                Some(call) => match settle::fail(conn, &call, reason, call_sid.as_deref(), now)? {
+                    Some(outcome) => Applied::processed(settled(&call, "did not connect", outcome.label()), call.id),
                     None => Applied::ignored(already_ended(conn, call.id)?, Some(call.id)),
                 },
             }
@@ -293,106 +288,38 @@ pub fn apply(
             }
             let call = db::interactions::find_by_conversation(conn, connection_id, conversation_id)?;
             let stored =
-                db::recordings::insert(conn, connection_id, conversation_id, call.as_ref().map(|c| c.id), audio)?;
+                db::recordings::insert(conn, connection_id, conversation_id, call.as_ref().map(|c| c.id), audio, now)?;
             let result = match (stored, &call) {
                 (false, _) => "the recording was already stored".to_owned(),
                 (true, Some(call)) => format!("recording stored for call #{} ({} bytes)", call.id, audio.len()),
                 (true, None) => format!("recording stored ({} bytes); it joins its call once known", audio.len()),
             };
-            Applied { state: state::PROCESSED, result, interaction_id: call.map(|c| c.id) }
+            Applied { state: ProcessingState::Processed, result, interaction_id: call.map(|c| c.id) }
         }
         WebhookEvent::Other => Applied::ignored("an event type voxdial does not act on; kept".into(), None),
     })
 }
 
-fn already_ended(conn: &mut DbConnection, interaction_id: i64) -> Result<String, AppError> {
+/// "call #7 completed: Interested", saying so when the report came late.
+fn settled(call: &Interaction, what: &str, outcome: &str) -> String {
+    let late = match call.status {
+        status @ (crate::domain::interaction::CallStatus::Failed | crate::domain::interaction::CallStatus::Unknown) => {
+            format!(" (late: voxdial had ended it as {})", status.label().to_lowercase())
+        }
+        _ => String::new(),
+    };
+    format!("call #{} {what}: {outcome}{late}", call.id)
+}
+
+fn already_ended(conn: &mut DbConnection, interaction_id: InteractionId) -> Result<String, AppError> {
     let call = db::interactions::find(conn, interaction_id)?;
-    Ok(format!("call #{} had already ended as {}; nothing changed", call.id, call.status))
-}
-
-/// Completes a call from a provider report (webhook or lookup): its transcript, analysis and
-/// outcome, and its lead's new status, all or nothing. `None` if it had already ended.
-pub fn complete(
-    conn: &mut DbConnection,
-    call: &Interaction,
-    report: &CallReport,
-    now: NaiveDateTime,
-) -> Result<Option<Outcome>, AppError> {
-    let facts = AnalysisFacts {
-        call_successful: report.call_successful.clone(),
-        collected: report.collected.clone(),
-        termination_reason: report.termination_reason.clone(),
-    };
-    let outcome = classify(&facts);
-    let analysis = report.analysis.as_ref().map(|a| a.to_string());
-    let ending = Ending {
-        outcome: Some(outcome.as_str()),
-        termination_reason: report.termination_reason.as_deref(),
-        duration_secs: report.duration_secs,
-        call_successful: report.call_successful.as_deref(),
-        summary: report.summary.as_deref(),
-        provider_analysis: analysis.as_deref(),
-        call_sid: report.call_sid.as_deref(),
-        ..Ending::default()
-    };
-    if !db::interactions::end(conn, call, &CallStatus::OPEN, CallStatus::Completed, &ending, now)? {
-        // Closed before (e.g. as failed on an unreadable answer): a request not to be called
-        // still counts.
-        if outcome == Outcome::DoNotCall {
-            super::add_opt_out(conn, call, &call.to_number)?;
-        }
-        return Ok(None);
-    }
-    let turns: Vec<NewTurn<'_>> = report
-        .transcript
-        .iter()
-        .map(|t| NewTurn {
-            role: t.speaker.as_str(),
-            message: t.message.as_deref(),
-            time_in_call_secs: t.time_in_call_secs,
-        })
-        .collect();
-    db::interactions::insert_transcript(conn, call.id, &turns)?;
-    if let Some(connection_id) = call.provider_connection_id {
-        db::recordings::link(conn, connection_id, &report.conversation_id, call.id)?;
-    }
-    apply_outcome_to_lead(conn, call, outcome, callback_time(&facts), now)?;
-    Ok(Some(outcome))
-}
-
-/// Ends a call that never connected as busy, no answer or failed. `None` if it had already ended.
-pub fn fail(
-    conn: &mut DbConnection,
-    call: &Interaction,
-    reason: &FailureReason,
-    call_sid: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<Option<Outcome>, AppError> {
-    let (status, outcome, detail) = match reason {
-        FailureReason::Busy => (CallStatus::Busy, Outcome::Busy, None),
-        FailureReason::NoAnswer => (CallStatus::NoAnswer, Outcome::NoAnswer, None),
-        FailureReason::Other(why) => {
-            (CallStatus::Failed, Outcome::Failed, Some(format!("the call did not connect: {why}")))
-        }
-    };
-    let ending = Ending {
-        outcome: Some(outcome.as_str()),
-        error_code: detail.as_ref().map(|_| "CALL_FAILED"),
-        error_message: detail.as_deref(),
-        call_sid,
-        ..Ending::default()
-    };
-    if !db::interactions::end(conn, call, &CallStatus::OPEN, status, &ending, now)? {
-        return Ok(None);
-    }
-    apply_outcome_to_lead(conn, call, outcome, None, now)?;
-    Ok(Some(outcome))
+    Ok(format!("call #{} had already ended as {}; nothing changed", call.id, call.status.as_str()))
 }
 
 /// Applies events that arrived before their call knew its conversation id.
 pub fn apply_waiting(
     conn: &mut DbConnection,
-    connection_id: i64,
+    connection_id: ConnectionId,
     conversation_id: &str,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
@@ -404,21 +331,22 @@ pub fn apply_waiting(
     Ok(count)
 }
 
-/// Re-reads a stored event and applies it again (sweeper, late matches).
-fn reapply(
+/// Re-reads a stored event and applies it again (sweeper, late matches), in one transaction.
+pub(super) fn reapply(
     conn: &mut DbConnection,
     event: &db::webhook_events::WebhookEvent,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let connection = db::providers::find(conn, event.provider_connection_id)?;
-    let kind = ProviderKind::parse(&connection.kind).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
     write_tx(conn, |conn| {
-        let applied = match kind.parse_webhook(event.raw_body.as_bytes()).map(|e| e.event) {
+        let applied = match connection.kind.parse_webhook(event.raw_body.as_bytes()).map(|e| e.event) {
             Ok(Ok(parsed)) => apply(conn, event.provider_connection_id, &parsed, false, now)?,
-            Ok(Err(reason)) | Err(reason) => Applied { state: state::INVALID, result: reason, interaction_id: None },
+            Ok(Err(reason)) | Err(reason) => {
+                Applied { state: ProcessingState::Invalid, result: reason, interaction_id: None }
+            }
         };
         // Events whose call never shows up are set aside after a day.
-        let applied = if applied.state == state::PENDING && event.received_at < now - WAIT_FOR_CALL {
+        let applied = if applied.state == ProcessingState::Pending && event.received_at < now - WAIT_FOR_CALL {
             Applied::ignored("no call matched this conversation within a day".into(), None)
         } else {
             applied
@@ -426,15 +354,4 @@ fn reapply(
         db::webhook_events::record_result(conn, event.id, applied.state, &applied.result, applied.interaction_id, now)?;
         Ok::<_, AppError>(())
     })
-}
-
-/// The sweeper: retries pending events (transient failures, early arrivals).
-pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
-    let pending = db::webhook_events::pending(conn, 100)?;
-    let count = pending.len();
-    for event in pending {
-        reapply(conn, &event, now)?;
-    }
-    db::webhook_events::delete_rejected_before(conn, now - Duration::days(7))?;
-    Ok(count)
 }

@@ -1,20 +1,28 @@
-//! The reconciler (R-RECONCILE): calls still live long after they started are settled by
-//! asking the provider; a call nobody can account for is marked `unknown` for a person and
-//! is never dialed again by itself.
+//! The reconciler (R-RECONCILE): calls still live long after their last news are settled
+//! by asking the provider; a call nobody can account for is marked `unknown` for a person
+//! and is never dialed again by itself.
+//!
+//! Each call is claimed on its own (several instances may run this), checked outside any
+//! transaction, and settled in one; a call whose check fails is retried later with backoff
+//! and never holds up the calls behind it.
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::events;
-use crate::app::AppState;
-use crate::connections;
-use crate::db::leads::CallResult;
-use crate::db::{self, write_tx};
+use super::settle;
+use crate::db;
+use crate::db::interactions::Interaction;
 use crate::error::AppError;
-use crate::provider::{ConversationState, FailureReason, ProviderError};
+use crate::provider::{CallReport, ConversationState, FailureReason, ProviderError};
+use crate::services::{Ctx, connections};
 
-/// One instance reconciles at a time.
-const LEASE_NAME: &str = "reconciler";
+/// Calls one pass looks at.
 const BATCH: i64 = 50;
+/// How long one reconciler owns a call it is checking.
+const CLAIM: Duration = Duration::minutes(2);
+/// When a call the provider still reports as running is looked at again.
+const RECHECK: Duration = Duration::minutes(5);
+/// Failed checks after which a call is left to a person.
+const MAX_CHECK_FAILURES: i32 = 20;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -23,99 +31,98 @@ pub struct Reconciled {
     pub failed: usize,
     pub unknown: usize,
     pub still_running: usize,
+    /// Checks that went wrong (provider away, database trouble); retried later.
+    pub errors: usize,
 }
 
-/// Settles calls live for longer than `after`; gives up on them (unknown) after `give_up`.
-pub async fn step(
-    state: &AppState,
-    now: NaiveDateTime,
-    after: Duration,
-    give_up: Duration,
-) -> Result<Reconciled, AppError> {
-    let holder = state.instance_id.clone();
-    let stale = state
-        .db
-        .run(move |conn| {
-            let ours = write_tx(conn, |conn| {
-                db::leases::try_acquire(conn, LEASE_NAME, &holder, now, now + Duration::minutes(2))
-            })?;
-            if !ours {
-                return Ok(Vec::new());
-            }
-            Ok(db::interactions::stale_open(conn, now - after, BATCH)?)
-        })
-        .await?;
+enum Verdict {
+    Completed,
+    Failed,
+    Unknown,
+    StillRunning,
+    /// Another reconciler has the call, or it ended meanwhile.
+    Skipped,
+}
+
+/// One pass over the calls that have gone quiet.
+pub async fn step(ctx: &Ctx, now: NaiveDateTime) -> Result<Reconciled, AppError> {
+    let stale_before = now - ctx.settings.reconcile_after;
+    let due = ctx.db.run(move |conn| Ok(db::interactions::due_for_check(conn, stale_before, now, BATCH)?)).await?;
     let mut done = Reconciled::default();
-    for call in stale {
-        let verdict = match (&call.provider_conversation_id, call.provider_connection_id) {
-            (Some(conversation_id), Some(connection_id)) => {
-                let (_, client) = connections::load_client(state, connection_id).await?;
-                Some(client.get_conversation(conversation_id).await)
+    for call in due {
+        let (id, failures) = (call.id, call.check_failures);
+        match check(ctx, call, now).await {
+            Ok(Verdict::Completed) => done.completed += 1,
+            Ok(Verdict::Failed) => done.failed += 1,
+            Ok(Verdict::Unknown) => done.unknown += 1,
+            Ok(Verdict::StillRunning) => done.still_running += 1,
+            Ok(Verdict::Skipped) => {}
+            Err(err) => {
+                done.errors += 1;
+                tracing::warn!(interaction_id = %id, failures = failures + 1, error = ?err, "reconciling a call failed");
+                let retry_at = now + backoff(failures);
+                let scheduled =
+                    ctx.db.write(move |conn| Ok(db::interactions::schedule_check(conn, id, retry_at, true)?)).await;
+                if let Err(err) = scheduled {
+                    // The claim expires by itself; a later pass retries.
+                    tracing::error!(interaction_id = %id, error = ?err, "could not schedule the next check");
+                }
             }
-            _ => None,
-        };
-        let too_old = call.created_at < now - give_up;
-        let settled = state
-            .db
-            .run(move |conn| {
-                write_tx(conn, |conn| {
-                    Ok::<_, AppError>(match verdict {
-                        Some(Ok(report)) if report.state == ConversationState::Done => {
-                            events::complete(conn, &call, &report, now)?.map(|_| Settled::Completed)
-                        }
-                        Some(Ok(report)) if report.state == ConversationState::Failed => {
-                            let reason = FailureReason::Other("the provider reports the conversation failed".into());
-                            events::fail(conn, &call, &reason, report.call_sid.as_deref(), now)?
-                                .map(|_| Settled::Failed)
-                        }
-                        Some(Err(ProviderError::NotFound(_))) => {
-                            unknown(conn, &call, "the provider does not know this conversation", now)?
-                        }
-                        None if call.created_at < now - after => {
-                            unknown(conn, &call, "the provider never confirmed the call and no webhook arrived", now)?
-                        }
-                        // Still ringing, talking or being analysed, or the provider is away.
-                        Some(Ok(_)) | Some(Err(_)) | None if too_old => {
-                            unknown(conn, &call, "no outcome could be established in time", now)?
-                        }
-                        _ => {
-                            db::interactions::touch(conn, call.id, now)?;
-                            None
-                        }
-                    })
-                })
-            })
-            .await?;
-        match settled {
-            Some(Settled::Completed) => done.completed += 1,
-            Some(Settled::Failed) => done.failed += 1,
-            Some(Settled::Unknown) => done.unknown += 1,
-            None => done.still_running += 1,
         }
     }
     Ok(done)
 }
 
-enum Settled {
-    Completed,
-    Failed,
-    Unknown,
+async fn check(ctx: &Ctx, call: Interaction, now: NaiveDateTime) -> Result<Verdict, AppError> {
+    let id = call.id;
+    if !ctx.db.write(move |conn| Ok(db::interactions::claim_check(conn, id, now, now + CLAIM)?)).await? {
+        return Ok(Verdict::Skipped);
+    }
+    let report = match (&call.provider_conversation_id, call.provider_connection_id) {
+        (Some(conversation_id), Some(connection_id)) => {
+            let (_, client) = connections::load_client(ctx, connection_id).await?;
+            Some(client.get_conversation(conversation_id).await)
+        }
+        _ => None,
+    };
+    let give_up = now - ctx.settings.reconcile_give_up;
+    ctx.db.write(move |conn| settle_from(conn, &call, report, give_up, now)).await
 }
 
-/// Marks a call unknown and holds its lead for review.
-fn unknown(
+fn settle_from(
     conn: &mut db::DbConnection,
-    call: &db::interactions::Interaction,
-    reason: &str,
+    call: &Interaction,
+    report: Option<Result<CallReport, ProviderError>>,
+    give_up: NaiveDateTime,
     now: NaiveDateTime,
-) -> Result<Option<Settled>, AppError> {
-    let message = format!("Outcome unknown: {reason}. Check the call at the provider before calling this lead again.");
-    if !db::interactions::mark_unknown(conn, call, &message, now)? {
-        return Ok(None);
+) -> Result<Verdict, AppError> {
+    let too_old = call.created_at < give_up;
+    let unknown = |conn: &mut db::DbConnection, reason: &str| -> Result<Verdict, AppError> {
+        Ok(if settle::mark_unknown(conn, call, reason, now)? { Verdict::Unknown } else { Verdict::Skipped })
+    };
+    match report {
+        Some(Ok(report)) if report.state == ConversationState::Done => {
+            Ok(settle::complete(conn, call, &report, now)?.map_or(Verdict::Skipped, |_| Verdict::Completed))
+        }
+        Some(Ok(report)) if report.state == ConversationState::Failed => {
+            let reason = FailureReason::Other("the provider reports the conversation failed".into());
+            Ok(settle::fail(conn, call, &reason, report.call_sid.as_deref(), now)?
+                .map_or(Verdict::Skipped, |_| Verdict::Failed))
+        }
+        Some(Err(ProviderError::NotFound(_))) => unknown(conn, "the provider does not know this conversation"),
+        None => unknown(conn, "the provider never confirmed the call and no webhook arrived"),
+        _ if too_old => unknown(conn, "no outcome could be established in time"),
+        _ if call.check_failures + 1 >= MAX_CHECK_FAILURES => unknown(conn, "the provider could not be asked"),
+        // Still ringing, talking or being analysed, or the provider is briefly away.
+        Some(Ok(_)) => {
+            db::interactions::schedule_check(conn, call.id, now + RECHECK, false)?;
+            Ok(Verdict::StillRunning)
+        }
+        Some(Err(err)) => Err(AppError::Unavailable(anyhow::anyhow!("asking the provider failed: {err}"))),
     }
-    let hold = CallResult { status: None, next_call_at: None, reached: false, needs_review: true };
-    let lead = db::leads::find(conn, call.lead_id)?;
-    db::leads::record_call_result(conn, &lead, &hold, now)?;
-    tracing::warn!(interaction_id = call.id, reason, "call outcome unknown; marked for review");
-    Ok(Some(Settled::Unknown))
+}
+
+/// 1, 2, 4 … minutes between failed checks, capped at half an hour.
+fn backoff(failures: i32) -> Duration {
+    Duration::minutes(2_i64.pow(failures.clamp(0, 5) as u32)).min(Duration::minutes(30))
 }

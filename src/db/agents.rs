@@ -5,18 +5,20 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{campaigns, provider_connections, voice_agents};
+use super::types::typed_row;
+use crate::ids::{AgentId, ConnectionId, PhoneNumberId};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = voice_agents)]
-pub struct VoiceAgent {
-    pub id: i64,
-    pub provider_connection_id: i64,
-    pub name: String,
-    pub provider_agent_id: String,
-    pub default_phone_number_id: Option<i64>,
-    pub active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+typed_row! {
+    pub struct VoiceAgent in voice_agents as VoiceAgentRaw {
+        pub id: AgentId,
+        pub provider_connection_id: ConnectionId,
+        pub name: String,
+        pub provider_agent_id: String,
+        pub default_phone_number_id: Option<PhoneNumberId>,
+        pub active: bool,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+    }
 }
 
 impl VoiceAgent {
@@ -40,7 +42,7 @@ pub struct AgentListItem {
 #[derive(Debug, Clone, Default)]
 pub struct AgentFilter {
     pub search: Option<String>,
-    pub provider_connection_id: Option<i64>,
+    pub provider_connection_id: Option<ConnectionId>,
     pub active: Option<bool>,
 }
 
@@ -75,11 +77,11 @@ pub fn escape_like(input: &str) -> String {
     input.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<VoiceAgent> {
+pub fn find(conn: &mut DbConnection, id: AgentId) -> QueryResult<VoiceAgent> {
     voice_agents::table.find(id).select(VoiceAgent::as_select()).get_result(conn)
 }
 
-pub fn find_optional(conn: &mut DbConnection, id: Option<i64>) -> QueryResult<Option<VoiceAgent>> {
+pub fn find_optional(conn: &mut DbConnection, id: Option<AgentId>) -> QueryResult<Option<VoiceAgent>> {
     match id {
         Some(id) => voice_agents::table.find(id).select(VoiceAgent::as_select()).get_result(conn).optional(),
         None => Ok(None),
@@ -88,7 +90,7 @@ pub fn find_optional(conn: &mut DbConnection, id: Option<i64>) -> QueryResult<Op
 
 pub fn find_by_provider_id(
     conn: &mut DbConnection,
-    provider_connection_id: i64,
+    provider_connection_id: ConnectionId,
     provider_agent_id: &str,
 ) -> QueryResult<Option<VoiceAgent>> {
     voice_agents::table
@@ -100,14 +102,13 @@ pub fn find_by_provider_id(
 }
 
 pub struct AgentFields<'a> {
-    pub provider_connection_id: i64,
+    pub provider_connection_id: ConnectionId,
     pub name: &'a str,
     pub provider_agent_id: &'a str,
-    pub default_phone_number_id: Option<i64>,
+    pub default_phone_number_id: Option<PhoneNumberId>,
 }
 
-pub fn insert(conn: &mut DbConnection, fields: &AgentFields<'_>) -> QueryResult<i64> {
-    let now = super::now();
+pub fn insert(conn: &mut DbConnection, fields: &AgentFields<'_>, now: NaiveDateTime) -> QueryResult<AgentId> {
     diesel::insert_into(voice_agents::table)
         .values((
             voice_agents::provider_connection_id.eq(fields.provider_connection_id),
@@ -122,32 +123,37 @@ pub fn insert(conn: &mut DbConnection, fields: &AgentFields<'_>) -> QueryResult<
         .get_result(conn)
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, fields: &AgentFields<'_>) -> QueryResult<usize> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: AgentId,
+    fields: &AgentFields<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(voice_agents::table.find(id))
         .set((
             voice_agents::provider_connection_id.eq(fields.provider_connection_id),
             voice_agents::name.eq(fields.name),
             voice_agents::provider_agent_id.eq(fields.provider_agent_id),
             voice_agents::default_phone_number_id.eq(fields.default_phone_number_id),
-            voice_agents::updated_at.eq(super::now()),
+            voice_agents::updated_at.eq(now),
         ))
         .execute(conn)
 }
 
-pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<usize> {
+pub fn rename(conn: &mut DbConnection, id: AgentId, name: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(voice_agents::table.find(id))
-        .set((voice_agents::name.eq(name), voice_agents::updated_at.eq(super::now())))
+        .set((voice_agents::name.eq(name), voice_agents::updated_at.eq(now)))
         .execute(conn)
 }
 
-pub fn set_active(conn: &mut DbConnection, id: i64, active: bool) -> QueryResult<usize> {
+pub fn set_active(conn: &mut DbConnection, id: AgentId, active: bool, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(voice_agents::table.find(id))
-        .set((voice_agents::active.eq(active), voice_agents::updated_at.eq(super::now())))
+        .set((voice_agents::active.eq(active), voice_agents::updated_at.eq(now)))
         .execute(conn)
 }
 
 /// Names of the campaigns that use the agent (production or test).
-pub fn campaigns_using(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<String>> {
+pub fn campaigns_using(conn: &mut DbConnection, id: AgentId) -> QueryResult<Vec<String>> {
     campaigns::table
         .filter(campaigns::production_agent_id.eq(id).or(campaigns::test_agent_id.eq(id)))
         .select(campaigns::name)
@@ -155,6 +161,6 @@ pub fn campaigns_using(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<Stri
         .load(conn)
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConnection, id: AgentId) -> QueryResult<usize> {
     diesel::delete(voice_agents::table.find(id)).execute(conn)
 }

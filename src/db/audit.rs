@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::audit_log;
+use crate::ids::UserId;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub actor: String,
     pub action: String,
     pub object_kind: String,
@@ -22,7 +23,7 @@ pub struct AuditEntry {
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAuditEntry<'a> {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub actor: &'a str,
     pub action: &'a str,
     pub object_kind: &'a str,

@@ -5,30 +5,33 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{lead_import_errors, lead_imports};
+use super::types::typed_row;
+use crate::ids::{CampaignId, ImportId, UserId};
+use crate::imports::{DuplicateMode, ImportStatus};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = lead_imports)]
-pub struct LeadImport {
-    pub id: i64,
-    pub campaign_id: i64,
-    pub created_by: Option<i64>,
-    pub file_name: String,
-    pub delimiter: String,
-    pub column_mapping: String,
-    pub duplicate_mode: String,
-    pub status: String,
-    pub total_rows: i32,
-    pub processed_rows: i32,
-    pub inserted_rows: i32,
-    pub updated_rows: i32,
-    pub skipped_rows: i32,
-    pub failed_rows: i32,
-    pub lease_owner: Option<String>,
-    pub lease_until: Option<NaiveDateTime>,
-    pub error_message: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub started_at: Option<NaiveDateTime>,
-    pub finished_at: Option<NaiveDateTime>,
+typed_row! {
+    pub struct LeadImport in lead_imports as LeadImportRaw {
+        pub id: ImportId,
+        pub campaign_id: CampaignId,
+        pub created_by: Option<UserId>,
+        pub file_name: String,
+        pub delimiter: String,
+        pub column_mapping: String,
+        pub duplicate_mode: DuplicateMode,
+        pub status: ImportStatus,
+        pub total_rows: i32,
+        pub processed_rows: i32,
+        pub inserted_rows: i32,
+        pub updated_rows: i32,
+        pub skipped_rows: i32,
+        pub failed_rows: i32,
+        pub lease_owner: Option<String>,
+        pub lease_until: Option<NaiveDateTime>,
+        pub error_message: Option<String>,
+        pub created_at: NaiveDateTime,
+        pub started_at: Option<NaiveDateTime>,
+        pub finished_at: Option<NaiveDateTime>,
+    }
 }
 
 impl LeadImport {
@@ -37,13 +40,13 @@ impl LeadImport {
     }
 
     pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed")
+        self.status.is_finished()
     }
 }
 
 pub struct NewImport<'a> {
-    pub campaign_id: i64,
-    pub created_by: Option<i64>,
+    pub campaign_id: CampaignId,
+    pub created_by: Option<UserId>,
     pub file_name: &'a str,
     pub delimiter: &'a str,
     pub csv_data: &'a [u8],
@@ -51,7 +54,7 @@ pub struct NewImport<'a> {
     pub total_rows: i32,
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewImport<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConnection, new: &NewImport<'_>, now: NaiveDateTime) -> QueryResult<ImportId> {
     diesel::insert_into(lead_imports::table)
         .values((
             lead_imports::campaign_id.eq(new.campaign_id),
@@ -60,24 +63,28 @@ pub fn insert(conn: &mut DbConnection, new: &NewImport<'_>) -> QueryResult<i64> 
             lead_imports::delimiter.eq(new.delimiter),
             lead_imports::csv_data.eq(new.csv_data),
             lead_imports::column_mapping.eq(new.column_mapping),
-            lead_imports::duplicate_mode.eq("skip"),
-            lead_imports::status.eq("draft"),
+            lead_imports::duplicate_mode.eq(DuplicateMode::Skip.as_str()),
+            lead_imports::status.eq(ImportStatus::Draft.as_str()),
             lead_imports::total_rows.eq(new.total_rows),
-            lead_imports::created_at.eq(super::now()),
+            lead_imports::created_at.eq(now),
         ))
         .returning(lead_imports::id)
         .get_result(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<LeadImport> {
+pub fn find(conn: &mut DbConnection, id: ImportId) -> QueryResult<LeadImport> {
     lead_imports::table.find(id).select(LeadImport::as_select()).get_result(conn)
 }
 
-pub fn csv_data(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<u8>> {
+pub fn csv_data(conn: &mut DbConnection, id: ImportId) -> QueryResult<Vec<u8>> {
     lead_imports::table.find(id).select(lead_imports::csv_data).get_result(conn)
 }
 
-pub fn recent_for_campaign(conn: &mut DbConnection, campaign_id: i64, limit: i64) -> QueryResult<Vec<LeadImport>> {
+pub fn recent_for_campaign(
+    conn: &mut DbConnection,
+    campaign_id: CampaignId,
+    limit: i64,
+) -> QueryResult<Vec<LeadImport>> {
     lead_imports::table
         .filter(lead_imports::campaign_id.eq(campaign_id))
         .order(lead_imports::id.desc())
@@ -87,23 +94,28 @@ pub fn recent_for_campaign(conn: &mut DbConnection, campaign_id: i64, limit: i64
 }
 
 /// Moves a draft to pending with its final mapping; 0 rows if it was not a draft.
-pub fn queue(conn: &mut DbConnection, id: i64, mapping: &str, duplicate_mode: &str) -> QueryResult<usize> {
-    diesel::update(lead_imports::table.find(id).filter(lead_imports::status.eq("draft")))
+pub fn queue(
+    conn: &mut DbConnection,
+    id: ImportId,
+    mapping: &str,
+    duplicate_mode: DuplicateMode,
+) -> QueryResult<usize> {
+    diesel::update(lead_imports::table.find(id).filter(lead_imports::status.eq(ImportStatus::Draft.as_str())))
         .set((
             lead_imports::column_mapping.eq(mapping),
-            lead_imports::duplicate_mode.eq(duplicate_mode),
-            lead_imports::status.eq("pending"),
+            lead_imports::duplicate_mode.eq(duplicate_mode.as_str()),
+            lead_imports::status.eq(ImportStatus::Pending.as_str()),
         ))
         .execute(conn)
 }
 
 /// The oldest import waiting for a worker: pending, or running under an expired lease.
-pub fn next_claimable(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Option<i64>> {
+pub fn next_claimable(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Option<ImportId>> {
     lead_imports::table
         .filter(
             lead_imports::status
-                .eq("pending")
-                .or(lead_imports::status.eq("running").and(lead_imports::lease_until.lt(now))),
+                .eq(ImportStatus::Pending.as_str())
+                .or(lead_imports::status.eq(ImportStatus::Running.as_str()).and(lead_imports::lease_until.lt(now))),
         )
         .order(lead_imports::id.asc())
         .select(lead_imports::id)
@@ -115,7 +127,7 @@ pub fn next_claimable(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
 /// taken by someone else first (0 rows).
 pub fn claim(
     conn: &mut DbConnection,
-    id: i64,
+    id: ImportId,
     owner: &str,
     now: NaiveDateTime,
     until: NaiveDateTime,
@@ -123,12 +135,12 @@ pub fn claim(
     diesel::update(
         lead_imports::table.find(id).filter(
             lead_imports::status
-                .eq("pending")
-                .or(lead_imports::status.eq("running").and(lead_imports::lease_until.lt(now))),
+                .eq(ImportStatus::Pending.as_str())
+                .or(lead_imports::status.eq(ImportStatus::Running.as_str()).and(lead_imports::lease_until.lt(now))),
         ),
     )
     .set((
-        lead_imports::status.eq("running"),
+        lead_imports::status.eq(ImportStatus::Running.as_str()),
         lead_imports::lease_owner.eq(owner),
         lead_imports::lease_until.eq(until),
         lead_imports::started_at
@@ -151,7 +163,7 @@ pub struct BatchCounts {
 /// Adds a batch's counts and renews the lease, only while `owner` still holds it.
 pub fn record_batch(
     conn: &mut DbConnection,
-    id: i64,
+    id: ImportId,
     owner: &str,
     counts: BatchCounts,
     until: NaiveDateTime,
@@ -168,19 +180,32 @@ pub fn record_batch(
         .execute(conn)
 }
 
-pub fn finish(conn: &mut DbConnection, id: i64, owner: &str, error: Option<&str>) -> QueryResult<usize> {
+pub fn finish(
+    conn: &mut DbConnection,
+    id: ImportId,
+    owner: &str,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let status = if error.is_some() { ImportStatus::Failed } else { ImportStatus::Completed };
     diesel::update(lead_imports::table.find(id).filter(lead_imports::lease_owner.eq(owner)))
         .set((
-            lead_imports::status.eq(if error.is_some() { "failed" } else { "completed" }),
+            lead_imports::status.eq(status.as_str()),
             lead_imports::error_message.eq(error),
             lead_imports::lease_owner.eq(None::<String>),
             lead_imports::lease_until.eq(None::<NaiveDateTime>),
-            lead_imports::finished_at.eq(super::now()),
+            lead_imports::finished_at.eq(now),
         ))
         .execute(conn)
 }
 
-pub fn add_error(conn: &mut DbConnection, import_id: i64, row: i32, column: &str, reason: &str) -> QueryResult<usize> {
+pub fn add_error(
+    conn: &mut DbConnection,
+    import_id: ImportId,
+    row: i32,
+    column: &str,
+    reason: &str,
+) -> QueryResult<usize> {
     diesel::insert_into(lead_import_errors::table)
         .values((
             lead_import_errors::lead_import_id.eq(import_id),
@@ -192,7 +217,7 @@ pub fn add_error(conn: &mut DbConnection, import_id: i64, row: i32, column: &str
 }
 
 /// Every error of an import in row order: (row, column, reason).
-pub fn errors(conn: &mut DbConnection, import_id: i64) -> QueryResult<Vec<(i32, String, String)>> {
+pub fn errors(conn: &mut DbConnection, import_id: ImportId) -> QueryResult<Vec<(i32, String, String)>> {
     lead_import_errors::table
         .filter(lead_import_errors::lead_import_id.eq(import_id))
         .order((lead_import_errors::row_number.asc(), lead_import_errors::id.asc()))

@@ -5,94 +5,120 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{campaigns, interactions, leads, transcript_turns, voice_agents};
-use crate::domain::interaction::CallStatus;
+use super::schema::{interactions, transcript_turns};
+use super::types::typed_row;
+use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
+use crate::domain::outcome::Outcome;
+use crate::domain::phone::E164;
+use crate::ids::{AgentId, CampaignId, ConnectionId, InteractionId, LeadId, PhoneNumberId, TemplateVersionId, UserId};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = interactions)]
-pub struct Interaction {
-    pub id: i64,
-    pub kind: String,
-    pub direction: String,
-    pub origin: String,
-    pub lead_id: i64,
-    pub campaign_id: i64,
-    pub voice_agent_id: Option<i64>,
-    pub phone_number_id: Option<i64>,
-    pub provider_connection_id: Option<i64>,
-    pub contact_type: String,
-    pub attempt_number: i32,
-    pub counts_as_attempt: bool,
-    pub template_version_id: Option<i64>,
-    pub rendered_prompt: Option<String>,
-    pub rendered_first_message: Option<String>,
-    pub to_number: String,
-    pub from_number: Option<String>,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub provider_conversation_id: Option<String>,
-    pub provider_call_sid: Option<String>,
-    pub termination_reason: Option<String>,
-    pub duration_secs: Option<i32>,
-    pub call_successful: Option<String>,
-    pub summary: Option<String>,
-    pub provider_analysis: Option<String>,
-    pub initiated_by: Option<i64>,
-    pub started_at: Option<NaiveDateTime>,
-    pub ended_at: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-impl Interaction {
-    pub fn status(&self) -> CallStatus {
-        CallStatus::parse(&self.status).unwrap_or(CallStatus::Unknown)
+typed_row! {
+    pub struct Interaction in interactions as InteractionRaw {
+        pub id: InteractionId,
+        pub direction: Direction,
+        pub origin: CallOrigin,
+        pub lead_id: LeadId,
+        pub campaign_id: CampaignId,
+        pub voice_agent_id: Option<AgentId>,
+        pub phone_number_id: Option<PhoneNumberId>,
+        pub provider_connection_id: Option<ConnectionId>,
+        pub contact_type: ContactType,
+        pub attempt_number: i32,
+        pub counts_as_attempt: bool,
+        pub template_version_id: Option<TemplateVersionId>,
+        pub rendered_prompt: Option<String>,
+        pub rendered_first_message: Option<String>,
+        pub to_number: E164,
+        pub from_number: Option<E164>,
+        pub status: CallStatus,
+        pub outcome: Option<Outcome>,
+        pub error_code: Option<String>,
+        pub error_message: Option<String>,
+        pub provider_conversation_id: Option<String>,
+        pub provider_call_sid: Option<String>,
+        pub termination_reason: Option<String>,
+        pub duration_secs: Option<i32>,
+        pub call_successful: Option<String>,
+        pub summary: Option<String>,
+        pub provider_analysis: Option<String>,
+        /// The status a late provider report found the call in (failed or unknown).
+        pub settled_late_from: Option<CallStatus>,
+        /// Failed reconciler checks so far.
+        pub check_failures: i32,
+        pub initiated_by: Option<UserId>,
+        pub started_at: Option<NaiveDateTime>,
+        pub ended_at: Option<NaiveDateTime>,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
     }
 }
 
 /// A new call row.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = interactions)]
+#[derive(Debug, Clone)]
 pub struct NewInteraction<'a> {
-    pub direction: &'a str,
-    pub origin: &'a str,
-    pub lead_id: i64,
-    pub campaign_id: i64,
-    pub voice_agent_id: Option<i64>,
-    pub phone_number_id: Option<i64>,
-    pub provider_connection_id: Option<i64>,
-    pub contact_type: &'a str,
+    pub direction: Direction,
+    pub origin: CallOrigin,
+    pub lead_id: LeadId,
+    pub campaign_id: CampaignId,
+    pub voice_agent_id: Option<AgentId>,
+    pub phone_number_id: Option<PhoneNumberId>,
+    pub provider_connection_id: Option<ConnectionId>,
+    pub contact_type: ContactType,
     pub attempt_number: i32,
     pub counts_as_attempt: bool,
-    pub template_version_id: Option<i64>,
+    pub template_version_id: Option<TemplateVersionId>,
     pub rendered_prompt: Option<&'a str>,
     pub rendered_first_message: Option<&'a str>,
-    pub to_number: &'a str,
-    pub from_number: Option<&'a str>,
-    pub status: &'a str,
-    pub outcome: Option<&'a str>,
+    pub to_number: &'a E164,
+    pub from_number: Option<&'a E164>,
+    pub status: CallStatus,
+    pub outcome: Option<Outcome>,
     pub error_code: Option<&'a str>,
     pub error_message: Option<&'a str>,
-    pub initiated_by: Option<i64>,
+    pub initiated_by: Option<UserId>,
     pub ended_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 /// Inserts a call; a second live call for the lead fails with a unique violation.
-pub fn insert(conn: &mut DbConnection, new: &NewInteraction<'_>) -> QueryResult<i64> {
-    diesel::insert_into(interactions::table).values(new).returning(interactions::id).get_result(conn)
+pub fn insert(conn: &mut DbConnection, new: &NewInteraction<'_>) -> QueryResult<InteractionId> {
+    diesel::insert_into(interactions::table)
+        .values((
+            interactions::direction.eq(new.direction.as_str()),
+            interactions::origin.eq(new.origin.as_str()),
+            interactions::lead_id.eq(new.lead_id),
+            interactions::campaign_id.eq(new.campaign_id),
+            interactions::voice_agent_id.eq(new.voice_agent_id),
+            interactions::phone_number_id.eq(new.phone_number_id),
+            interactions::provider_connection_id.eq(new.provider_connection_id),
+            interactions::contact_type.eq(new.contact_type.as_str()),
+            interactions::attempt_number.eq(new.attempt_number),
+            interactions::counts_as_attempt.eq(new.counts_as_attempt),
+            interactions::template_version_id.eq(new.template_version_id),
+            interactions::rendered_prompt.eq(new.rendered_prompt),
+            interactions::rendered_first_message.eq(new.rendered_first_message),
+            interactions::to_number.eq(new.to_number.as_str()),
+            interactions::from_number.eq(new.from_number.map(E164::as_str)),
+            interactions::status.eq(new.status.as_str()),
+            interactions::outcome.eq(new.outcome.map(Outcome::as_str)),
+            interactions::error_code.eq(new.error_code),
+            interactions::error_message.eq(new.error_message),
+            interactions::initiated_by.eq(new.initiated_by),
+            interactions::ended_at.eq(new.ended_at),
+            interactions::created_at.eq(new.created_at),
+            interactions::updated_at.eq(new.created_at),
+        ))
+        .returning(interactions::id)
+        .get_result(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Interaction> {
+pub fn find(conn: &mut DbConnection, id: InteractionId) -> QueryResult<Interaction> {
     interactions::table.find(id).select(Interaction::as_select()).get_result(conn)
 }
 
 pub fn find_by_conversation(
     conn: &mut DbConnection,
-    connection_id: i64,
+    connection_id: ConnectionId,
     conversation_id: &str,
 ) -> QueryResult<Option<Interaction>> {
     interactions::table
@@ -111,7 +137,7 @@ fn names(statuses: &[CallStatus]) -> Vec<&'static str> {
 /// finished the call, only the ids it lacked are filled in.
 pub fn mark_accepted(
     conn: &mut DbConnection,
-    id: i64,
+    id: InteractionId,
     conversation_id: Option<&str>,
     call_sid: Option<&str>,
     now: NaiveDateTime,
@@ -138,7 +164,7 @@ pub fn mark_accepted(
 }
 
 /// Records the conversation id learnt from a webhook matched by voxdial's own id.
-pub fn set_conversation_id(conn: &mut DbConnection, id: i64, conversation_id: &str) -> QueryResult<usize> {
+pub fn set_conversation_id(conn: &mut DbConnection, id: InteractionId, conversation_id: &str) -> QueryResult<usize> {
     diesel::update(interactions::table.find(id).filter(interactions::provider_conversation_id.is_null()))
         .set(interactions::provider_conversation_id.eq(conversation_id))
         .execute(conn)
@@ -147,7 +173,7 @@ pub fn set_conversation_id(conn: &mut DbConnection, id: i64, conversation_id: &s
 /// How a call ended.
 #[derive(Debug, Clone, Default)]
 pub struct Ending<'a> {
-    pub outcome: Option<&'a str>,
+    pub outcome: Option<Outcome>,
     pub error_code: Option<&'a str>,
     pub error_message: Option<&'a str>,
     pub termination_reason: Option<&'a str>,
@@ -159,7 +185,8 @@ pub struct Ending<'a> {
 }
 
 /// Moves a call from one of `from` to the final `to`. Returns whether it moved. A call sid
-/// in `ending` is recorded when the call had none yet.
+/// in `ending` is recorded when the call had none yet; a call found failed or unknown keeps
+/// that status as `settled_late_from`.
 pub fn end(
     conn: &mut DbConnection,
     call: &Interaction,
@@ -172,7 +199,7 @@ pub fn end(
     let moved = diesel::update(interactions::table.find(call.id).filter(interactions::status.eq_any(names(from))))
         .set((
             interactions::status.eq(to.as_str()),
-            interactions::outcome.eq(ending.outcome),
+            interactions::outcome.eq(ending.outcome.map(Outcome::as_str)),
             interactions::error_code.eq(ending.error_code),
             interactions::error_message.eq(ending.error_message),
             interactions::termination_reason.eq(ending.termination_reason),
@@ -180,16 +207,43 @@ pub fn end(
             interactions::call_successful.eq(ending.call_successful),
             interactions::summary.eq(ending.summary),
             interactions::provider_analysis.eq(ending.provider_analysis),
+            interactions::settled_late_from.eq(diesel::dsl::case_when(
+                interactions::status.eq_any(names(&[CallStatus::Failed, CallStatus::Unknown])),
+                interactions::status.nullable(),
+            )),
             interactions::ended_at.eq(now),
             interactions::updated_at.eq(now),
+            interactions::check_after.eq(None::<NaiveDateTime>),
             call_sid.map(|sid| interactions::provider_call_sid.eq(sid)),
         ))
         .execute(conn)?;
     Ok(moved == 1)
 }
 
+/// Ends a `dialing` call the provider was never asked about: failed, and not an attempt.
+pub fn end_unsent(
+    conn: &mut DbConnection,
+    id: InteractionId,
+    error_code: &str,
+    message: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let moved =
+        diesel::update(interactions::table.find(id).filter(interactions::status.eq(CallStatus::Dialing.as_str())))
+            .set((
+                interactions::status.eq(CallStatus::Failed.as_str()),
+                interactions::counts_as_attempt.eq(false),
+                interactions::error_code.eq(error_code),
+                interactions::error_message.eq(message),
+                interactions::ended_at.eq(now),
+                interactions::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    Ok(moved == 1)
+}
+
 /// Notes something about a call without changing its status (e.g. an unanswered dial).
-pub fn note_error(conn: &mut DbConnection, id: i64, message: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn note_error(conn: &mut DbConnection, id: InteractionId, message: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(interactions::table.find(id))
         .set((interactions::error_message.eq(message), interactions::updated_at.eq(now)))
         .execute(conn)
@@ -205,7 +259,7 @@ pub struct NewTurn<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = transcript_turns)]
 struct TurnRow<'a> {
-    interaction_id: i64,
+    interaction_id: InteractionId,
     seq: i32,
     role: &'a str,
     message: Option<&'a str>,
@@ -215,7 +269,11 @@ struct TurnRow<'a> {
 /// Rows per INSERT, well inside SQLite's limit on bound parameters.
 const TURNS_PER_INSERT: usize = 500;
 
-pub fn insert_transcript(conn: &mut DbConnection, interaction_id: i64, turns: &[NewTurn<'_>]) -> QueryResult<()> {
+pub fn insert_transcript(
+    conn: &mut DbConnection,
+    interaction_id: InteractionId,
+    turns: &[NewTurn<'_>],
+) -> QueryResult<()> {
     let rows: Vec<TurnRow<'_>> = turns
         .iter()
         .enumerate()
@@ -246,7 +304,7 @@ pub struct TranscriptTurn {
     pub time_in_call_secs: i32,
 }
 
-pub fn transcript(conn: &mut DbConnection, interaction_id: i64) -> QueryResult<Vec<TranscriptTurn>> {
+pub fn transcript(conn: &mut DbConnection, interaction_id: InteractionId) -> QueryResult<Vec<TranscriptTurn>> {
     transcript_turns::table
         .filter(transcript_turns::interaction_id.eq(interaction_id))
         .order(transcript_turns::seq.asc())
@@ -254,141 +312,53 @@ pub fn transcript(conn: &mut DbConnection, interaction_id: i64) -> QueryResult<V
         .load(conn)
 }
 
-/// Live calls last touched before `before` (for the reconciler), oldest first.
-pub fn stale_open(conn: &mut DbConnection, before: NaiveDateTime, limit: i64) -> QueryResult<Vec<Interaction>> {
+/// Live calls last changed before `stale_before` that the reconciler may look at now
+/// (not claimed, not backing off), oldest first.
+pub fn due_for_check(
+    conn: &mut DbConnection,
+    stale_before: NaiveDateTime,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Interaction>> {
     interactions::table
         .filter(interactions::status.eq_any(names(&CallStatus::LIVE)))
-        .filter(interactions::updated_at.lt(before))
+        .filter(interactions::updated_at.lt(stale_before))
+        .filter(interactions::check_after.is_null().or(interactions::check_after.le(now)))
         .order(interactions::updated_at.asc())
         .limit(limit)
         .select(Interaction::as_select())
         .load(conn)
 }
 
-/// Marks a call nobody can account for; its lead waits for a person.
-pub fn mark_unknown(
+/// Claims a live call for one check until `until`; `false` when another instance has it.
+pub fn claim_check(
     conn: &mut DbConnection,
-    call: &Interaction,
-    reason: &str,
+    id: InteractionId,
     now: NaiveDateTime,
+    until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let ending = Ending { error_code: Some("OUTCOME_UNKNOWN"), error_message: Some(reason), ..Ending::default() };
-    end(conn, call, &CallStatus::LIVE, CallStatus::Unknown, &ending, now)
+    let taken = diesel::update(
+        interactions::table
+            .find(id)
+            .filter(interactions::status.eq_any(names(&CallStatus::LIVE)))
+            .filter(interactions::check_after.is_null().or(interactions::check_after.le(now))),
+    )
+    .set(interactions::check_after.eq(until))
+    .execute(conn)?;
+    Ok(taken == 1)
 }
 
-/// Keeps the call's age for the reconciler fresh (e.g. after asking the provider).
-pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(interactions::table.find(id)).set(interactions::updated_at.eq(now)).execute(conn)
-}
-
-/// A lead's calls, newest first.
-#[derive(Debug, Clone, Queryable)]
-pub struct TimelineEntry {
-    pub id: i64,
-    pub direction: String,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub error_code: Option<String>,
-    pub duration_secs: Option<i32>,
-    pub summary: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn timeline(conn: &mut DbConnection, lead_id: i64, limit: i64) -> QueryResult<Vec<TimelineEntry>> {
-    interactions::table
-        .filter(interactions::lead_id.eq(lead_id))
-        .order(interactions::id.desc())
-        .limit(limit)
-        .select((
-            interactions::id,
-            interactions::direction,
-            interactions::status,
-            interactions::outcome,
-            interactions::error_code,
-            interactions::duration_secs,
-            interactions::summary,
-            interactions::created_at,
+/// When the reconciler looks at a call again; a failed check also counts towards parking it.
+pub fn schedule_check(
+    conn: &mut DbConnection,
+    id: InteractionId,
+    at: NaiveDateTime,
+    failed: bool,
+) -> QueryResult<usize> {
+    diesel::update(interactions::table.find(id))
+        .set((
+            interactions::check_after.eq(at),
+            interactions::check_failures.eq(interactions::check_failures + i32::from(failed)),
         ))
-        .load(conn)
-}
-
-/// Filters for the call list.
-#[derive(Debug, Clone, Default)]
-pub struct CallFilter {
-    pub campaign_id: Option<i64>,
-    pub agent_id: Option<i64>,
-    pub outcome: Option<String>,
-    pub status: Option<String>,
-    pub direction: Option<String>,
-    pub from: Option<NaiveDateTime>,
-    pub until: Option<NaiveDateTime>,
-}
-
-/// A row of the call list.
-#[derive(Debug, Clone, Queryable)]
-pub struct CallRow {
-    pub id: i64,
-    pub created_at: NaiveDateTime,
-    pub direction: String,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub error_code: Option<String>,
-    pub duration_secs: Option<i32>,
-    pub lead_id: i64,
-    pub lead_first_name: String,
-    pub lead_last_name: String,
-    pub to_number: String,
-    pub campaign_id: i64,
-    pub campaign_name: String,
-    pub agent_name: Option<String>,
-}
-
-/// A page of calls, newest first, after `before` (keyset on id).
-pub fn page(conn: &mut DbConnection, filter: &CallFilter, before: Option<i64>, size: i64) -> QueryResult<Vec<CallRow>> {
-    let mut query = interactions::table
-        .inner_join(leads::table)
-        .inner_join(campaigns::table)
-        .left_join(voice_agents::table)
-        .select((
-            interactions::id,
-            interactions::created_at,
-            interactions::direction,
-            interactions::status,
-            interactions::outcome,
-            interactions::error_code,
-            interactions::duration_secs,
-            interactions::lead_id,
-            leads::first_name,
-            leads::last_name,
-            interactions::to_number,
-            interactions::campaign_id,
-            campaigns::name,
-            voice_agents::name.nullable(),
-        ))
-        .into_boxed();
-    if let Some(id) = filter.campaign_id {
-        query = query.filter(interactions::campaign_id.eq(id));
-    }
-    if let Some(id) = filter.agent_id {
-        query = query.filter(interactions::voice_agent_id.eq(id));
-    }
-    if let Some(outcome) = &filter.outcome {
-        query = query.filter(interactions::outcome.eq(outcome.clone()));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(interactions::status.eq(status.clone()));
-    }
-    if let Some(direction) = &filter.direction {
-        query = query.filter(interactions::direction.eq(direction.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(interactions::created_at.ge(from));
-    }
-    if let Some(until) = filter.until {
-        query = query.filter(interactions::created_at.lt(until));
-    }
-    if let Some(before) = before {
-        query = query.filter(interactions::id.lt(before));
-    }
-    query.order(interactions::id.desc()).limit(size).load(conn)
+        .execute(conn)
 }

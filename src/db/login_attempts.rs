@@ -7,13 +7,19 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::login_attempts;
 
-pub fn record(conn: &mut DbConnection, email: &str, client_ip: &str, succeeded: bool) -> QueryResult<usize> {
+pub fn record(
+    conn: &mut DbConnection,
+    email: &str,
+    client_ip: &str,
+    succeeded: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(login_attempts::table)
         .values((
             login_attempts::email.eq(email),
             login_attempts::client_ip.eq(client_ip),
             login_attempts::succeeded.eq(succeeded),
-            login_attempts::attempted_at.eq(super::now()),
+            login_attempts::attempted_at.eq(now),
         ))
         .execute(conn)
 }

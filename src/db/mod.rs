@@ -7,16 +7,20 @@
 
 mod connection;
 pub mod schema;
+pub mod types;
 
 pub mod agents;
 pub mod audit;
+pub mod call_lists;
 pub mod campaigns;
 pub mod dashboard;
 pub mod imports;
 pub mod interactions;
+pub mod lead_lists;
 pub mod leads;
 pub mod leases;
 pub mod login_attempts;
+pub mod paging;
 pub mod phone_numbers;
 pub mod providers;
 pub mod recordings;
@@ -92,6 +96,20 @@ impl Db {
         })
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e).context("database task panicked")))?
+    }
+
+    /// Whether the database answers a trivial query (readiness).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.run(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(drop)?)).await
+    }
+
+    /// Runs blocking work in one read-write transaction ([`write_tx`]) on the blocking pool.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, work)).await
     }
 
     /// Applies pending migrations; safe to call from several instances at once.

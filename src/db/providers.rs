@@ -5,25 +5,28 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{phone_numbers, provider_connections, voice_agents};
+use super::types::typed_row;
+use crate::ids::ConnectionId;
+use crate::provider::ProviderKind;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = provider_connections)]
-pub struct ProviderConnection {
-    pub id: i64,
-    pub kind: String,
-    pub name: String,
-    pub api_base_url: String,
-    pub api_key_enc: String,
-    pub api_key_hint: String,
-    pub webhook_secret_enc: Option<String>,
-    pub webhook_secret_hint: Option<String>,
-    pub inbound_token_enc: Option<String>,
-    pub inbound_token_hint: Option<String>,
-    pub last_check_at: Option<NaiveDateTime>,
-    pub last_check_ok: Option<bool>,
-    pub last_check_message: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+typed_row! {
+    pub struct ProviderConnection in provider_connections as ProviderConnectionRaw {
+        pub id: ConnectionId,
+        pub kind: ProviderKind,
+        pub name: String,
+        pub api_base_url: String,
+        pub api_key_enc: String,
+        pub api_key_hint: String,
+        pub webhook_secret_enc: Option<String>,
+        pub webhook_secret_hint: Option<String>,
+        pub inbound_token_enc: Option<String>,
+        pub inbound_token_hint: Option<String>,
+        pub last_check_at: Option<NaiveDateTime>,
+        pub last_check_ok: Option<bool>,
+        pub last_check_message: Option<String>,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+    }
 }
 
 /// A sealed secret and its display hint.
@@ -34,7 +37,7 @@ pub struct SealedSecret {
 }
 
 pub struct NewConnection<'a> {
-    pub kind: &'a str,
+    pub kind: ProviderKind,
     pub name: &'a str,
     pub api_base_url: &'a str,
     pub api_key: SealedSecret,
@@ -49,15 +52,14 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ProviderConnection>> {
         .load(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<ProviderConnection> {
+pub fn find(conn: &mut DbConnection, id: ConnectionId) -> QueryResult<ProviderConnection> {
     provider_connections::table.find(id).select(ProviderConnection::as_select()).get_result(conn)
 }
 
-pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>) -> QueryResult<i64> {
-    let now = super::now();
+pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>, now: NaiveDateTime) -> QueryResult<ConnectionId> {
     diesel::insert_into(provider_connections::table)
         .values((
-            provider_connections::kind.eq(new.kind),
+            provider_connections::kind.eq(new.kind.as_str()),
             provider_connections::name.eq(new.name),
             provider_connections::api_base_url.eq(new.api_base_url),
             provider_connections::api_key_enc.eq(&new.api_key.sealed),
@@ -73,12 +75,18 @@ pub fn insert(conn: &mut DbConnection, new: NewConnection<'_>) -> QueryResult<i6
         .get_result(conn)
 }
 
-pub fn update_details(conn: &mut DbConnection, id: i64, name: &str, api_base_url: &str) -> QueryResult<usize> {
+pub fn update_details(
+    conn: &mut DbConnection,
+    id: ConnectionId,
+    name: &str,
+    api_base_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(provider_connections::table.find(id))
         .set((
             provider_connections::name.eq(name),
             provider_connections::api_base_url.eq(api_base_url),
-            provider_connections::updated_at.eq(super::now()),
+            provider_connections::updated_at.eq(now),
         ))
         .execute(conn)
 }
@@ -110,9 +118,14 @@ impl SecretField {
     }
 }
 
-pub fn set_secret(conn: &mut DbConnection, id: i64, field: SecretField, secret: &SealedSecret) -> QueryResult<usize> {
+pub fn set_secret(
+    conn: &mut DbConnection,
+    id: ConnectionId,
+    field: SecretField,
+    secret: &SealedSecret,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let target = provider_connections::table.find(id);
-    let now = super::now();
     match field {
         SecretField::ApiKey => diesel::update(target)
             .set((
@@ -138,10 +151,16 @@ pub fn set_secret(conn: &mut DbConnection, id: i64, field: SecretField, secret: 
     }
 }
 
-pub fn record_check(conn: &mut DbConnection, id: i64, ok: bool, message: &str) -> QueryResult<usize> {
+pub fn record_check(
+    conn: &mut DbConnection,
+    id: ConnectionId,
+    ok: bool,
+    message: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(provider_connections::table.find(id))
         .set((
-            provider_connections::last_check_at.eq(super::now()),
+            provider_connections::last_check_at.eq(now),
             provider_connections::last_check_ok.eq(ok),
             provider_connections::last_check_message.eq(message),
         ))
@@ -149,12 +168,12 @@ pub fn record_check(conn: &mut DbConnection, id: i64, ok: bool, message: &str) -
 }
 
 /// How many numbers and agents belong to the connection (deletion is refused while any do).
-pub fn usage(conn: &mut DbConnection, id: i64) -> QueryResult<(i64, i64)> {
+pub fn usage(conn: &mut DbConnection, id: ConnectionId) -> QueryResult<(i64, i64)> {
     let numbers = phone_numbers::table.filter(phone_numbers::provider_connection_id.eq(id)).count().get_result(conn)?;
     let agents = voice_agents::table.filter(voice_agents::provider_connection_id.eq(id)).count().get_result(conn)?;
     Ok((numbers, agents))
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConnection, id: ConnectionId) -> QueryResult<usize> {
     diesel::delete(provider_connections::table.find(id)).execute(conn)
 }

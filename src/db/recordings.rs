@@ -4,14 +4,17 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::recordings;
+use crate::ids::{ConnectionId, InteractionId};
+use chrono::NaiveDateTime;
 
 /// Stores a recording; a second delivery of the same one changes nothing.
 pub fn insert(
     conn: &mut DbConnection,
-    connection_id: i64,
+    connection_id: ConnectionId,
     conversation_id: &str,
-    interaction_id: Option<i64>,
+    interaction_id: Option<InteractionId>,
     audio: &[u8],
+    now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let inserted = super::unless_duplicate(conn, |conn| {
         diesel::insert_into(recordings::table)
@@ -22,7 +25,7 @@ pub fn insert(
                 recordings::content_type.eq("audio/mpeg"),
                 recordings::audio.eq(audio),
                 recordings::size_bytes.eq(audio.len() as i64),
-                recordings::created_at.eq(super::now()),
+                recordings::created_at.eq(now),
             ))
             .execute(conn)
     })?;
@@ -32,9 +35,9 @@ pub fn insert(
 /// Links recordings that arrived before their call was known.
 pub fn link(
     conn: &mut DbConnection,
-    connection_id: i64,
+    connection_id: ConnectionId,
     conversation_id: &str,
-    interaction_id: i64,
+    interaction_id: InteractionId,
 ) -> QueryResult<usize> {
     diesel::update(
         recordings::table
@@ -47,7 +50,10 @@ pub fn link(
 }
 
 /// The recording of a call: content type and bytes.
-pub fn for_interaction(conn: &mut DbConnection, interaction_id: i64) -> QueryResult<Option<(String, Vec<u8>)>> {
+pub fn for_interaction(
+    conn: &mut DbConnection,
+    interaction_id: InteractionId,
+) -> QueryResult<Option<(String, Vec<u8>)>> {
     recordings::table
         .filter(recordings::interaction_id.eq(interaction_id))
         .select((recordings::content_type, recordings::audio))
@@ -55,7 +61,7 @@ pub fn for_interaction(conn: &mut DbConnection, interaction_id: i64) -> QueryRes
         .optional()
 }
 
-pub fn exists_for(conn: &mut DbConnection, interaction_id: i64) -> QueryResult<bool> {
+pub fn exists_for(conn: &mut DbConnection, interaction_id: InteractionId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(recordings::table.filter(recordings::interaction_id.eq(interaction_id))))
         .get_result(conn)
 }

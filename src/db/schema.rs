@@ -247,6 +247,9 @@ diesel::table! {
         call_successful -> Nullable<Text>,
         summary -> Nullable<Text>,
         provider_analysis -> Nullable<Text>,
+        settled_late_from -> Nullable<Text>,
+        check_after -> Nullable<Timestamp>,
+        check_failures -> Integer,
         initiated_by -> Nullable<BigInt>,
         started_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
@@ -295,6 +298,7 @@ diesel::table! {
         attempts -> Integer,
         received_at -> Timestamp,
         processed_at -> Nullable<Timestamp>,
+        retry_at -> Nullable<Timestamp>,
     }
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::sessions;
+use crate::ids::UserId;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -21,7 +22,7 @@ pub fn find(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<Sessi
 pub fn insert(
     conn: &mut DbConnection,
     key_hash: &str,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     state: &str,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
@@ -41,7 +42,7 @@ pub fn insert(
 pub fn update_state(
     conn: &mut DbConnection,
     key_hash: &str,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     state: &str,
     expires_at: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -70,11 +71,11 @@ pub fn delete(conn: &mut DbConnection, key_hash: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of a user (logout everywhere, disable, password change).
-pub fn delete_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
+pub fn delete_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
 }
 
-pub fn count_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+pub fn count_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<i64> {
     sessions::table.filter(sessions::user_id.eq(user_id)).count().get_result(conn)
 }
 

@@ -5,43 +5,47 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{campaigns, suppression_entries};
+use super::types::{BadRow, typed_row};
+use crate::domain::phone::E164;
+use crate::domain::suppression::SuppressionSource;
+use crate::ids::{CampaignId, InteractionId, SuppressionId, UserId};
 
-#[derive(Debug, Clone, Queryable)]
-pub struct SuppressionRow {
-    pub id: i64,
-    pub phone: String,
-    pub campaign_id: Option<i64>,
-    pub campaign_name: Option<String>,
-    pub reason: String,
-    pub source: String,
-    pub interaction_id: Option<i64>,
-    pub created_at: NaiveDateTime,
+typed_row! {
+    pub struct SuppressionRow from "suppression_entries" as SuppressionRowRaw {
+        pub id: SuppressionId,
+        pub phone: E164,
+        pub campaign_id: Option<CampaignId>,
+        pub campaign_name: Option<String>,
+        pub reason: String,
+        pub source: SuppressionSource,
+        pub interaction_id: Option<InteractionId>,
+        pub created_at: NaiveDateTime,
+    }
 }
 
 pub struct NewEntry<'a> {
-    pub phone: &'a str,
+    pub phone: &'a E164,
     /// `None` for the global list.
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     pub reason: &'a str,
-    /// `manual`, `opt_out` or `import`.
-    pub source: &'a str,
-    pub created_by: Option<i64>,
-    pub interaction_id: Option<i64>,
+    pub source: SuppressionSource,
+    pub created_by: Option<UserId>,
+    pub interaction_id: Option<InteractionId>,
 }
 
 /// Adds an entry; `false` when the number was already listed for that scope.
-pub fn add(conn: &mut DbConnection, entry: &NewEntry<'_>) -> QueryResult<bool> {
+pub fn add(conn: &mut DbConnection, entry: &NewEntry<'_>, now: NaiveDateTime) -> QueryResult<bool> {
     // One entry per number and scope (unique index): already listed.
     let inserted = super::unless_duplicate(conn, |conn| {
         diesel::insert_into(suppression_entries::table)
             .values((
-                suppression_entries::phone.eq(entry.phone),
+                suppression_entries::phone.eq(entry.phone.as_str()),
                 suppression_entries::campaign_id.eq(entry.campaign_id),
                 suppression_entries::reason.eq(entry.reason),
-                suppression_entries::source.eq(entry.source),
+                suppression_entries::source.eq(entry.source.as_str()),
                 suppression_entries::created_by.eq(entry.created_by),
                 suppression_entries::interaction_id.eq(entry.interaction_id),
-                suppression_entries::created_at.eq(super::now()),
+                suppression_entries::created_at.eq(now),
             ))
             .execute(conn)
     })?;
@@ -51,11 +55,11 @@ pub fn add(conn: &mut DbConnection, entry: &NewEntry<'_>) -> QueryResult<bool> {
 /// The entry that bars calling `phone` for `campaign_id`, global ones first.
 pub fn blocking_entry(
     conn: &mut DbConnection,
-    phone: &str,
-    campaign_id: i64,
-) -> QueryResult<Option<(String, Option<i64>)>> {
+    phone: &E164,
+    campaign_id: CampaignId,
+) -> QueryResult<Option<(String, Option<CampaignId>)>> {
     suppression_entries::table
-        .filter(suppression_entries::phone.eq(phone))
+        .filter(suppression_entries::phone.eq(phone.as_str()))
         .filter(suppression_entries::campaign_id.is_null().or(suppression_entries::campaign_id.eq(campaign_id)))
         .order(suppression_entries::campaign_id.asc())
         .select((suppression_entries::reason, suppression_entries::campaign_id))
@@ -67,7 +71,7 @@ pub fn blocking_entry(
 pub fn page(
     conn: &mut DbConnection,
     phone_prefix: Option<&str>,
-    before: Option<i64>,
+    before: Option<SuppressionId>,
     limit: i64,
 ) -> QueryResult<Vec<SuppressionRow>> {
     let mut query = suppression_entries::table
@@ -93,10 +97,18 @@ pub fn page(
     query.order(suppression_entries::id.desc()).limit(limit).load(conn)
 }
 
-pub fn find_phone(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
-    suppression_entries::table.find(id).select(suppression_entries::phone).get_result(conn)
+pub fn find_phone(conn: &mut DbConnection, id: SuppressionId) -> QueryResult<E164> {
+    let stored: String = suppression_entries::table.find(id).select(suppression_entries::phone).get_result(conn)?;
+    E164::from_stored(stored).map_err(|problem| {
+        diesel::result::Error::DeserializationError(BadRow::boxed(
+            "suppression_entries",
+            &id.to_string(),
+            "phone",
+            problem,
+        ))
+    })
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConnection, id: SuppressionId) -> QueryResult<usize> {
     diesel::delete(suppression_entries::table.find(id)).execute(conn)
 }

@@ -6,27 +6,29 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{campaigns, prompt_template_versions, prompt_templates, users};
+use super::types::typed_row;
+use crate::ids::{TemplateId, TemplateVersionId, UserId};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = prompt_templates)]
-pub struct PromptTemplate {
-    pub id: i64,
-    pub name: String,
-    pub description: String,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+typed_row! {
+    pub struct PromptTemplate in prompt_templates as PromptTemplateRaw {
+        pub id: TemplateId,
+        pub name: String,
+        pub description: String,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+    }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = prompt_template_versions)]
-pub struct TemplateVersion {
-    pub id: i64,
-    pub prompt_template_id: i64,
-    pub version: i32,
-    pub system_prompt: String,
-    pub first_message: Option<String>,
-    pub created_by: Option<i64>,
-    pub created_at: NaiveDateTime,
+typed_row! {
+    pub struct TemplateVersion in prompt_template_versions as TemplateVersionRaw {
+        pub id: TemplateVersionId,
+        pub prompt_template_id: TemplateId,
+        pub version: i32,
+        pub system_prompt: String,
+        pub first_message: Option<String>,
+        pub created_by: Option<UserId>,
+        pub created_at: NaiveDateTime,
+    }
 }
 
 /// A version with its author's name, for the history list.
@@ -56,11 +58,11 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<TemplateListItem>> {
         .collect())
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<PromptTemplate> {
+pub fn find(conn: &mut DbConnection, id: TemplateId) -> QueryResult<PromptTemplate> {
     prompt_templates::table.find(id).select(PromptTemplate::as_select()).get_result(conn)
 }
 
-pub fn latest_version(conn: &mut DbConnection, template_id: i64) -> QueryResult<TemplateVersion> {
+pub fn latest_version(conn: &mut DbConnection, template_id: TemplateId) -> QueryResult<TemplateVersion> {
     prompt_template_versions::table
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
         .order(prompt_template_versions::version.desc())
@@ -68,7 +70,7 @@ pub fn latest_version(conn: &mut DbConnection, template_id: i64) -> QueryResult<
         .first(conn)
 }
 
-pub fn version(conn: &mut DbConnection, template_id: i64, version: i32) -> QueryResult<TemplateVersion> {
+pub fn version(conn: &mut DbConnection, template_id: TemplateId, version: i32) -> QueryResult<TemplateVersion> {
     prompt_template_versions::table
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
         .filter(prompt_template_versions::version.eq(version))
@@ -76,7 +78,7 @@ pub fn version(conn: &mut DbConnection, template_id: i64, version: i32) -> Query
         .get_result(conn)
 }
 
-pub fn versions(conn: &mut DbConnection, template_id: i64) -> QueryResult<Vec<VersionListItem>> {
+pub fn versions(conn: &mut DbConnection, template_id: TemplateId) -> QueryResult<Vec<VersionListItem>> {
     let rows: Vec<(TemplateVersion, Option<String>)> = prompt_template_versions::table
         .left_join(users::table)
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
@@ -86,8 +88,12 @@ pub fn versions(conn: &mut DbConnection, template_id: i64) -> QueryResult<Vec<Ve
     Ok(rows.into_iter().map(|(version, author)| VersionListItem { version, author }).collect())
 }
 
-pub fn insert_template(conn: &mut DbConnection, name: &str, description: &str) -> QueryResult<i64> {
-    let now = super::now();
+pub fn insert_template(
+    conn: &mut DbConnection,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> QueryResult<TemplateId> {
     diesel::insert_into(prompt_templates::table)
         .values((
             prompt_templates::name.eq(name),
@@ -99,12 +105,18 @@ pub fn insert_template(conn: &mut DbConnection, name: &str, description: &str) -
         .get_result(conn)
 }
 
-pub fn update_template(conn: &mut DbConnection, id: i64, name: &str, description: &str) -> QueryResult<usize> {
+pub fn update_template(
+    conn: &mut DbConnection,
+    id: TemplateId,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(prompt_templates::table.find(id))
         .set((
             prompt_templates::name.eq(name),
             prompt_templates::description.eq(description),
-            prompt_templates::updated_at.eq(super::now()),
+            prompt_templates::updated_at.eq(now),
         ))
         .execute(conn)
 }
@@ -113,10 +125,11 @@ pub fn update_template(conn: &mut DbConnection, id: i64, name: &str, description
 /// fail rather than share a number.
 pub fn add_version(
     conn: &mut DbConnection,
-    template_id: i64,
+    template_id: TemplateId,
     system_prompt: &str,
     first_message: Option<&str>,
-    author: Option<i64>,
+    author: Option<UserId>,
+    now: NaiveDateTime,
 ) -> QueryResult<i32> {
     let current: Option<i32> = prompt_template_versions::table
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
@@ -130,16 +143,16 @@ pub fn add_version(
             prompt_template_versions::system_prompt.eq(system_prompt),
             prompt_template_versions::first_message.eq(first_message),
             prompt_template_versions::created_by.eq(author),
-            prompt_template_versions::created_at.eq(super::now()),
+            prompt_template_versions::created_at.eq(now),
         ))
         .execute(conn)?;
     diesel::update(prompt_templates::table.find(template_id))
-        .set(prompt_templates::updated_at.eq(super::now()))
+        .set(prompt_templates::updated_at.eq(now))
         .execute(conn)?;
     Ok(next)
 }
 
-pub fn campaigns_using(conn: &mut DbConnection, template_id: i64) -> QueryResult<Vec<String>> {
+pub fn campaigns_using(conn: &mut DbConnection, template_id: TemplateId) -> QueryResult<Vec<String>> {
     campaigns::table
         .filter(campaigns::prompt_template_id.eq(template_id))
         .select(campaigns::name)
@@ -147,6 +160,6 @@ pub fn campaigns_using(conn: &mut DbConnection, template_id: i64) -> QueryResult
         .load(conn)
 }
 
-pub fn version_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<TemplateVersion> {
+pub fn version_by_id(conn: &mut DbConnection, id: TemplateVersionId) -> QueryResult<TemplateVersion> {
     prompt_template_versions::table.find(id).select(TemplateVersion::as_select()).get_result(conn)
 }

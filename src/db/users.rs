@@ -5,42 +5,27 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::users;
+use super::types::typed_row;
 use crate::domain::user::{Email, PersonName, Role};
+use crate::ids::UserId;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-pub struct User {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub password_hash: String,
-    pub role: String,
-    pub disabled: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+typed_row! {
+    pub struct User in users as UserRaw {
+        pub id: UserId,
+        pub email: Email,
+        pub name: String,
+        pub password_hash: String,
+        pub role: Role,
+        pub disabled: bool,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+    }
 }
 
 impl User {
-    pub fn role(&self) -> Role {
-        // The CHECK constraint admits only known roles; anything else is treated as least privilege.
-        Role::parse(&self.role).unwrap_or(Role::Member)
-    }
-
     pub fn is_admin(&self) -> bool {
-        self.role() == Role::Admin
+        self.role == Role::Admin
     }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = users)]
-struct NewUserRow<'a> {
-    email: &'a str,
-    name: &'a str,
-    password_hash: &'a str,
-    role: &'a str,
-    disabled: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
@@ -66,48 +51,42 @@ pub fn insert(
     name: &PersonName,
     password_hash: &str,
     role: Role,
-) -> QueryResult<i64> {
-    let now = super::now();
+    now: NaiveDateTime,
+) -> QueryResult<UserId> {
     diesel::insert_into(users::table)
-        .values(NewUserRow {
-            email: email.as_str(),
-            name: name.as_str(),
-            password_hash,
-            role: role.as_str(),
-            disabled: false,
-            created_at: now,
-            updated_at: now,
-        })
+        .values((
+            users::email.eq(email.as_str()),
+            users::name.eq(name.as_str()),
+            users::password_hash.eq(password_hash),
+            users::role.eq(role.as_str()),
+            users::disabled.eq(false),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
         .returning(users::id)
         .get_result(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<User> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<User> {
     users::table.find(id).select(User::as_select()).get_result(conn)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table.filter(users::email.eq(email)).select(User::as_select()).get_result(conn).optional()
+pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> QueryResult<Option<User>> {
+    users::table.filter(users::email.eq(email.as_str())).select(User::as_select()).get_result(conn).optional()
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
     users::table.order((users::disabled.asc(), users::name.asc(), users::id.asc())).select(User::as_select()).load(conn)
 }
 
-pub fn set_role(conn: &mut DbConnection, id: i64, role: Role) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set((users::role.eq(role.as_str()), users::updated_at.eq(super::now())))
-        .execute(conn)
+pub fn set_role(conn: &mut DbConnection, id: UserId, role: Role, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set((users::role.eq(role.as_str()), users::updated_at.eq(now))).execute(conn)
 }
 
-pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set((users::disabled.eq(disabled), users::updated_at.eq(super::now())))
-        .execute(conn)
+pub fn set_disabled(conn: &mut DbConnection, id: UserId, disabled: bool, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set((users::disabled.eq(disabled), users::updated_at.eq(now))).execute(conn)
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(super::now())))
-        .execute(conn)
+pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set((users::password_hash.eq(hash), users::updated_at.eq(now))).execute(conn)
 }

@@ -2,41 +2,20 @@
 
 use chrono_tz::Tz;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CampaignStatus {
-    Draft,
-    Active,
-    Paused,
-    Archived,
+use super::codes::codes;
+
+codes! {
+    pub enum CampaignStatus {
+        Draft => "draft", "Draft";
+        Active => "active", "Active";
+        Paused => "paused", "Paused";
+        Archived => "archived", "Archived";
+    }
 }
 
 impl CampaignStatus {
-    pub const ALL: [CampaignStatus; 4] =
-        [CampaignStatus::Draft, CampaignStatus::Active, CampaignStatus::Paused, CampaignStatus::Archived];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CampaignStatus::Draft => "draft",
-            CampaignStatus::Active => "active",
-            CampaignStatus::Paused => "paused",
-            CampaignStatus::Archived => "archived",
-        }
-    }
-
     pub fn parse(input: &str) -> Result<CampaignStatus, String> {
-        CampaignStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == input)
-            .ok_or_else(|| format!("Unknown campaign status “{input}”"))
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CampaignStatus::Draft => "Draft",
-            CampaignStatus::Active => "Active",
-            CampaignStatus::Paused => "Paused",
-            CampaignStatus::Archived => "Archived",
-        }
+        CampaignStatus::from_code(input).ok_or_else(|| format!("Unknown campaign status “{input}”"))
     }
 }
 
@@ -74,7 +53,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in CampaignStatus::ALL {
+        for &s in CampaignStatus::ALL {
             assert_eq!(CampaignStatus::parse(s.as_str()).unwrap(), s);
         }
         assert!(CampaignStatus::parse("running").is_err());

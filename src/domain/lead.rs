@@ -5,65 +5,28 @@ use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
 use super::campaign::parse_timezone;
+use super::codes::codes;
 use super::phone::{E164, Region};
+use super::user::Email;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LeadStatus {
-    New,
-    Contacted,
-    Callback,
-    Qualified,
-    NotInterested,
-    DoNotCall,
-    InvalidNumber,
-    Unreachable,
+codes! {
+    pub enum LeadStatus {
+        New => "new", "New";
+        Contacted => "contacted", "Contacted";
+        Callback => "callback", "Callback";
+        Qualified => "qualified", "Qualified";
+        NotInterested => "not_interested", "Not interested";
+        DoNotCall => "do_not_call", "Do not call";
+        InvalidNumber => "invalid_number", "Invalid number";
+        Unreachable => "unreachable", "Unreachable";
+    }
 }
 
 impl LeadStatus {
-    pub const ALL: [LeadStatus; 8] = [
-        LeadStatus::New,
-        LeadStatus::Contacted,
-        LeadStatus::Callback,
-        LeadStatus::Qualified,
-        LeadStatus::NotInterested,
-        LeadStatus::DoNotCall,
-        LeadStatus::InvalidNumber,
-        LeadStatus::Unreachable,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadStatus::New => "new",
-            LeadStatus::Contacted => "contacted",
-            LeadStatus::Callback => "callback",
-            LeadStatus::Qualified => "qualified",
-            LeadStatus::NotInterested => "not_interested",
-            LeadStatus::DoNotCall => "do_not_call",
-            LeadStatus::InvalidNumber => "invalid_number",
-            LeadStatus::Unreachable => "unreachable",
-        }
-    }
-
     /// Accepts the stored name or the label, in any case ("Not interested", "NOT_INTERESTED").
     pub fn parse(input: &str) -> Result<LeadStatus, String> {
         let wanted = input.trim().to_lowercase().replace([' ', '-'], "_");
-        LeadStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == wanted)
-            .ok_or_else(|| format!("Unknown lead status “{}”", input.trim()))
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            LeadStatus::New => "New",
-            LeadStatus::Contacted => "Contacted",
-            LeadStatus::Callback => "Callback",
-            LeadStatus::Qualified => "Qualified",
-            LeadStatus::NotInterested => "Not interested",
-            LeadStatus::DoNotCall => "Do not call",
-            LeadStatus::InvalidNumber => "Invalid number",
-            LeadStatus::Unreachable => "Unreachable",
-        }
+        LeadStatus::from_code(&wanted).ok_or_else(|| format!("Unknown lead status “{}”", input.trim()))
     }
 
     /// Statuses that end the lead's calling for good: nothing is due for them.
@@ -110,7 +73,7 @@ pub struct LeadInput {
     pub first_name: String,
     pub last_name: String,
     pub phone: E164,
-    pub email: Option<String>,
+    pub email: Option<Email>,
     pub company: Option<String>,
     pub timezone: Option<Tz>,
     pub status: LeadStatus,
@@ -183,17 +146,9 @@ impl LeadInput {
         let last_name = bounded("last_name", "Last name", &last, MAX_NAME, &mut errors);
         let phone =
             E164::parse(&raw.phone, region).map_err(|message| errors.push(FieldError { field: "phone", message })).ok();
-        let email = optional(&raw.email).map(|e| e.to_lowercase());
-        if let Some(email) = &email {
-            let valid = email.len() <= 254
-                && !email.contains(char::is_whitespace)
-                && email
-                    .split_once('@')
-                    .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.ends_with('.'));
-            if !valid {
-                errors.push(FieldError { field: "email", message: format!("“{email}” is not an email address") });
-            }
-        }
+        let email = optional(&raw.email).and_then(|email| {
+            Email::parse(&email).map_err(|message| errors.push(FieldError { field: "email", message })).ok()
+        });
         let company = optional(&bounded("company", "Company", &raw.company, MAX_TEXT, &mut errors));
         let timezone = match optional(&raw.timezone) {
             Some(tz) => {
@@ -253,10 +208,48 @@ impl LeadInput {
         }
     }
 
-    /// The zone calls are timed in: explicit, else the number's (when it has one zone).
+    /// The zone calls are timed in, before any campaign fallback.
     pub fn known_timezone(&self) -> Option<Tz> {
-        self.timezone.or_else(|| self.phone.zone())
+        lead_zone(self.timezone, &self.phone, None).map(|z| z.zone)
     }
+}
+
+/// Where a lead's zone comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneSource {
+    /// Set on the lead.
+    Lead,
+    /// Derived from the number, which maps to exactly one zone.
+    Number,
+    /// The campaign's zone, for leads whose own zone is unknown.
+    Campaign,
+}
+
+impl ZoneSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ZoneSource::Lead => "set on the lead",
+            ZoneSource::Number => "from the phone number",
+            ZoneSource::Campaign => "the campaign's zone",
+        }
+    }
+}
+
+/// A lead's zone and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadZone {
+    pub zone: Tz,
+    pub source: ZoneSource,
+}
+
+/// The one rule for a lead's timezone: the lead's explicit zone, else the number's when it
+/// maps to exactly one zone, else the campaign's zone when the caller allows that fallback
+/// (`campaign`), else unknown.
+pub fn lead_zone(explicit: Option<Tz>, phone: &E164, campaign: Option<Tz>) -> Option<LeadZone> {
+    explicit
+        .map(|zone| LeadZone { zone, source: ZoneSource::Lead })
+        .or_else(|| phone.zone().map(|zone| LeadZone { zone, source: ZoneSource::Number }))
+        .or_else(|| campaign.map(|zone| LeadZone { zone, source: ZoneSource::Campaign }))
 }
 
 /// Normalises text for prefix search: lower case, single spaces.
@@ -302,7 +295,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_and_accept_labels() {
-        for s in LeadStatus::ALL {
+        for &s in LeadStatus::ALL {
             assert_eq!(LeadStatus::parse(s.as_str()).unwrap(), s);
             assert_eq!(LeadStatus::parse(s.label()).unwrap(), s);
         }
@@ -320,7 +313,7 @@ mod tests {
         input.custom = vec![("plan".into(), " gold ".into()), ("".into(), "ignored".into())];
         let lead = LeadInput::parse(&input, Some(&us())).unwrap();
         assert_eq!(lead.phone.as_str(), "+12125550123");
-        assert_eq!(lead.email.as_deref(), Some("ana@example.com"));
+        assert_eq!(lead.email.as_ref().map(Email::as_str), Some("ana@example.com"));
         assert_eq!(lead.status, LeadStatus::Callback);
         assert!(lead.is_test);
         assert_eq!(lead.consent_at.unwrap().to_string(), "2026-05-01 14:30:00");
@@ -335,6 +328,19 @@ mod tests {
         input.timezone = "Europe/Lisbon".into();
         assert_eq!(LeadInput::parse(&input, None).unwrap().known_timezone(), Some(chrono_tz::Europe::Lisbon));
         assert_eq!(LeadInput::parse(&raw("+18005550123"), None).unwrap().known_timezone(), None);
+    }
+
+    #[test]
+    fn the_zone_rule_is_explicit_then_number_then_campaign() {
+        let ny = E164::parse("+12125550123", None).unwrap();
+        let toll_free = E164::parse("+18005550123", None).unwrap();
+        let lisbon = chrono_tz::Europe::Lisbon;
+        let berlin = chrono_tz::Europe::Berlin;
+        let zone = |explicit, phone, campaign| lead_zone(explicit, phone, campaign).map(|z| (z.zone, z.source));
+        assert_eq!(zone(Some(lisbon), &ny, Some(berlin)), Some((lisbon, ZoneSource::Lead)));
+        assert_eq!(zone(None, &ny, Some(berlin)), Some((chrono_tz::America::New_York, ZoneSource::Number)));
+        assert_eq!(zone(None, &toll_free, Some(berlin)), Some((berlin, ZoneSource::Campaign)));
+        assert_eq!(zone(None, &toll_free, None), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Validated domain types and pure rules. No I/O, no diesel, no actix.
 
 pub mod campaign;
+pub mod codes;
+pub mod dialing;
 pub mod interaction;
 pub mod lead;
 pub mod outcome;
@@ -8,4 +10,6 @@ pub mod phone;
 mod phone_zones;
 pub mod prompt;
 pub mod resolution;
+pub mod suppression;
 pub mod user;
+pub mod webhook;

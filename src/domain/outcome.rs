@@ -4,68 +4,27 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::codes::codes;
 use super::lead::LeadStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Outcome {
-    Interested,
-    NotInterested,
-    Callback,
-    Voicemail,
-    /// The lead asked never to be called again.
-    DoNotCall,
-    WrongNumber,
-    /// A conversation took place but nothing more specific is known.
-    Completed,
-    Busy,
-    NoAnswer,
-    Failed,
+codes! {
+    pub enum Outcome {
+        Interested => "interested", "Interested";
+        NotInterested => "not_interested", "Not interested";
+        Callback => "callback", "Callback requested";
+        Voicemail => "voicemail", "Voicemail";
+        /// The lead asked never to be called again.
+        DoNotCall => "do_not_call", "Opted out (do not call)";
+        WrongNumber => "wrong_number", "Wrong number";
+        /// A conversation took place but nothing more specific is known.
+        Completed => "completed", "Talked, no clear outcome";
+        Busy => "busy", "Busy";
+        NoAnswer => "no_answer", "No answer";
+        Failed => "failed", "Call failed";
+    }
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 10] = [
-        Outcome::Interested,
-        Outcome::NotInterested,
-        Outcome::Callback,
-        Outcome::Voicemail,
-        Outcome::DoNotCall,
-        Outcome::WrongNumber,
-        Outcome::Completed,
-        Outcome::Busy,
-        Outcome::NoAnswer,
-        Outcome::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Interested => "interested",
-            Outcome::NotInterested => "not_interested",
-            Outcome::Callback => "callback",
-            Outcome::Voicemail => "voicemail",
-            Outcome::DoNotCall => "do_not_call",
-            Outcome::WrongNumber => "wrong_number",
-            Outcome::Completed => "completed",
-            Outcome::Busy => "busy",
-            Outcome::NoAnswer => "no_answer",
-            Outcome::Failed => "failed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Interested => "Interested",
-            Outcome::NotInterested => "Not interested",
-            Outcome::Callback => "Callback requested",
-            Outcome::Voicemail => "Voicemail",
-            Outcome::DoNotCall => "Opted out (do not call)",
-            Outcome::WrongNumber => "Wrong number",
-            Outcome::Completed => "Talked, no clear outcome",
-            Outcome::Busy => "Busy",
-            Outcome::NoAnswer => "No answer",
-            Outcome::Failed => "Call failed",
-        }
-    }
-
     /// Accepts the stored names and the spellings people and providers use.
     pub fn parse(input: &str) -> Option<Outcome> {
         let key = input.trim().to_lowercase().replace([' ', '-'], "_");
@@ -78,7 +37,7 @@ impl Outcome {
             "answering_machine" | "machine" => "voicemail",
             other => other,
         };
-        Outcome::ALL.into_iter().find(|o| o.as_str() == alias)
+        Outcome::from_code(alias)
     }
 
     /// The lead status an outcome leads to by default; `None` keeps the current status.
@@ -242,7 +201,7 @@ mod tests {
 
     #[test]
     fn outcomes_parse_names_and_aliases() {
-        for o in Outcome::ALL {
+        for &o in Outcome::ALL {
             assert_eq!(Outcome::parse(o.as_str()), Some(o));
         }
         assert_eq!(Outcome::parse("Opt-Out"), Some(Outcome::DoNotCall));

@@ -31,6 +31,15 @@ impl E164 {
         Ok(E164(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
 
+    /// A number as voxdial stored it: only its shape is checked (`+`, then 2 to 15 digits,
+    /// no leading zero), since it was fully validated on the way in and lists read many.
+    pub fn from_stored(stored: String) -> Result<E164, String> {
+        let digits = stored.strip_prefix('+').unwrap_or_default();
+        let well_formed =
+            (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if well_formed { Ok(E164(stored)) } else { Err(format!("“{stored}” is not an E.164 number")) }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -128,6 +137,14 @@ mod tests {
         }
         let table = super::super::phone_zones::PREFIX_ZONES;
         assert!(table.windows(2).all(|w| w[0].0 < w[1].0), "sorted for binary search");
+    }
+
+    #[test]
+    fn stored_numbers_are_checked_for_shape_only() {
+        assert_eq!(E164::from_stored("+12125550123".into()).unwrap().as_str(), "+12125550123");
+        for bad in ["12125550123", "+", "+0123", "+1212555012x", "+1234567890123456"] {
+            assert!(E164::from_stored(bad.into()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -204,7 +204,7 @@ pub fn render(source: PromptSource<'_>, ctx: &PromptContext) -> Result<RenderedP
 /// Renders the template for every contact type, so an error hiding in one branch is found
 /// before a call needs that branch.
 pub fn check_all_branches(source: PromptSource<'_>, base: &PromptContext) -> Result<(), TemplateError> {
-    for contact_type in ContactType::ALL {
+    for &contact_type in ContactType::ALL {
         let mut ctx = base.clone();
         ctx.contact_type = contact_type;
         if contact_type != ContactType::Returning {

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::ids::{AgentId, PhoneNumberId};
+
 /// The configuration problems that fail a call without dialing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
@@ -48,10 +50,10 @@ impl fmt::Display for ConfigError {
 /// What resolution needs to know about a voice agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentCandidate {
-    pub id: i64,
+    pub id: AgentId,
     pub name: String,
     pub active: bool,
-    pub default_phone_number_id: Option<i64>,
+    pub default_phone_number_id: Option<PhoneNumberId>,
 }
 
 /// Why the picked agent was picked.
@@ -107,9 +109,9 @@ impl NumberSource {
 
 /// R-PHONE: campaign number, else the agent's default number, else `MISSING_PHONE_NUMBER`.
 pub fn resolve_number(
-    campaign_number_id: Option<i64>,
+    campaign_number_id: Option<PhoneNumberId>,
     agent: &AgentCandidate,
-) -> Result<(i64, NumberSource), ConfigError> {
+) -> Result<(PhoneNumberId, NumberSource), ConfigError> {
     match (campaign_number_id, agent.default_phone_number_id) {
         (Some(id), _) => Ok((id, NumberSource::Campaign)),
         (None, Some(id)) => Ok((id, NumberSource::Agent)),
@@ -120,10 +122,10 @@ pub fn resolve_number(
 /// The outcome of both steps for one kind of lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolution {
-    pub agent_id: i64,
+    pub agent_id: AgentId,
     pub agent_name: String,
     pub role: AgentRole,
-    pub phone_number_id: i64,
+    pub phone_number_id: PhoneNumberId,
     pub number_source: NumberSource,
 }
 
@@ -132,7 +134,7 @@ pub fn resolve(
     lead_is_test: bool,
     production: Option<&AgentCandidate>,
     test: Option<&AgentCandidate>,
-    campaign_number_id: Option<i64>,
+    campaign_number_id: Option<PhoneNumberId>,
 ) -> Result<Resolution, ConfigError> {
     let (agent, role) = pick_agent(lead_is_test, production, test)?;
     let (phone_number_id, number_source) = resolve_number(campaign_number_id, agent)?;
@@ -144,7 +146,16 @@ mod tests {
     use super::*;
 
     fn agent(id: i64, active: bool, number: Option<i64>) -> AgentCandidate {
-        AgentCandidate { id, name: format!("agent {id}"), active, default_phone_number_id: number }
+        AgentCandidate {
+            id: AgentId::new(id),
+            name: format!("agent {id}"),
+            active,
+            default_phone_number_id: number.map(PhoneNumberId::new),
+        }
+    }
+
+    fn n(id: i64) -> PhoneNumberId {
+        PhoneNumberId::new(id)
     }
 
     #[test]
@@ -184,13 +195,13 @@ mod tests {
 
     #[test]
     fn the_campaign_number_wins_over_the_agent_number() {
-        assert_eq!(resolve_number(Some(7), &agent(1, true, Some(8))).unwrap(), (7, NumberSource::Campaign));
-        assert_eq!(resolve_number(Some(7), &agent(1, true, None)).unwrap(), (7, NumberSource::Campaign));
+        assert_eq!(resolve_number(Some(n(7)), &agent(1, true, Some(8))).unwrap(), (n(7), NumberSource::Campaign));
+        assert_eq!(resolve_number(Some(n(7)), &agent(1, true, None)).unwrap(), (n(7), NumberSource::Campaign));
     }
 
     #[test]
     fn the_agent_number_is_used_without_a_campaign_number() {
-        assert_eq!(resolve_number(None, &agent(1, true, Some(8))).unwrap(), (8, NumberSource::Agent));
+        assert_eq!(resolve_number(None, &agent(1, true, Some(8))).unwrap(), (n(8), NumberSource::Agent));
     }
 
     #[test]
@@ -202,13 +213,16 @@ mod tests {
     fn resolve_combines_both_steps_with_the_picked_agents_number() {
         let (p, t) = (agent(1, true, Some(10)), agent(2, true, Some(20)));
         let real = resolve(false, Some(&p), Some(&t), None).unwrap();
-        assert_eq!((real.agent_id, real.phone_number_id, real.number_source), (1, 10, NumberSource::Agent));
+        assert_eq!(
+            (real.agent_id, real.phone_number_id, real.number_source),
+            (AgentId::new(1), n(10), NumberSource::Agent)
+        );
         let test = resolve(true, Some(&p), Some(&t), None).unwrap();
-        assert_eq!((test.agent_id, test.phone_number_id), (2, 20));
+        assert_eq!((test.agent_id, test.phone_number_id), (AgentId::new(2), n(20)));
         let t_without_number = agent(2, true, None);
         assert_eq!(resolve(true, Some(&p), Some(&t_without_number), None), Err(ConfigError::MissingPhoneNumber));
-        assert_eq!(resolve(true, Some(&p), Some(&t_without_number), Some(3)).unwrap().phone_number_id, 3);
-        assert_eq!(resolve(false, None, Some(&t), Some(3)), Err(ConfigError::MissingAgent));
+        assert_eq!(resolve(true, Some(&p), Some(&t_without_number), Some(n(3))).unwrap().phone_number_id, n(3));
+        assert_eq!(resolve(false, None, Some(&t), Some(n(3))), Err(ConfigError::MissingAgent));
     }
 
     #[test]

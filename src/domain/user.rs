@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::codes::codes;
+
 /// A lower-cased, trimmed email address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -59,34 +61,19 @@ impl PersonName {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Member,
+codes! {
+    pub enum Role {
+        Admin => "admin", "Admin";
+        Member => "member", "Member";
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Admin, Role::Member];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
     pub fn parse(input: &str) -> Result<Role, String> {
         match input {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
             other => Err(format!("Unknown role “{other}”: choose admin or member")),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Member => "Member",
         }
     }
 }
@@ -170,7 +157,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()).unwrap(), role);
         }
         assert!(Role::parse("owner").is_err());

@@ -2,6 +2,7 @@
 //! other providers (Vapi, Retell) can be added beside it.
 
 pub mod elevenlabs;
+pub mod scripted;
 pub mod simulator;
 
 use std::collections::BTreeMap;
@@ -9,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+
+use crate::domain::codes::codes;
 
 /// What went wrong talking to a provider, worded for the person reading it.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -35,6 +38,9 @@ pub enum ProviderError {
     Interrupted(String),
     #[error("the provider's answer could not be read: {0}")]
     Decode(String),
+    /// A success status whose body says the call was not started.
+    #[error("the provider did not start the call: {0}")]
+    Declined(String),
 }
 
 impl ProviderError {
@@ -50,46 +56,42 @@ impl ProviderError {
         )
     }
 
-    /// For a request that places a call: the provider may or may not have acted on it. An
-    /// unreadable answer is a success status with a body we could not parse.
+    /// For a request that places a call: whether the provider may have acted on it
+    /// (R-CALL-UNCERTAIN). Only a request that never reached the provider, or a definite
+    /// rejection (a 4xx, or a success status that says the call was not started), means no
+    /// call; a timeout, a connection lost after sending, any 5xx or an unreadable answer
+    /// may hide a call that is ringing.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            ProviderError::Connection(_)
+            | ProviderError::Unauthorized { .. }
+            | ProviderError::NotFound(_)
+            | ProviderError::Invalid(_)
+            | ProviderError::RateLimited(_)
+            | ProviderError::Declined(_) => false,
+            ProviderError::Unexpected { status, .. } => !(400..500).contains(status),
             ProviderError::Timeout(_)
-                | ProviderError::Server { status: 502..=504, .. }
-                | ProviderError::Interrupted(_)
-                | ProviderError::Decode(_)
-        )
+            | ProviderError::Interrupted(_)
+            | ProviderError::Decode(_)
+            | ProviderError::Server { .. } => true,
+        }
     }
 }
 
-/// How a number reaches the phone network; it picks the outbound-call endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Telephony {
-    Twilio,
-    SipTrunk,
+codes! {
+    /// How a number reaches the phone network; it picks the outbound-call endpoint.
+    pub enum Telephony {
+        Twilio => "twilio", "Twilio";
+        SipTrunk => "sip_trunk", "SIP trunk";
+    }
 }
 
 impl Telephony {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Telephony::Twilio => "twilio",
-            Telephony::SipTrunk => "sip_trunk",
-        }
-    }
-
     pub fn parse(input: &str) -> Result<Telephony, String> {
         match input {
             "twilio" => Ok(Telephony::Twilio),
             "sip_trunk" => Ok(Telephony::SipTrunk),
             other => Err(format!("Unknown telephony kind “{other}”: choose twilio or sip_trunk")),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Telephony::Twilio => "Twilio",
-            Telephony::SipTrunk => "SIP trunk",
         }
     }
 }
@@ -130,29 +132,18 @@ pub struct CallAccepted {
     pub call_sid: Option<String>,
 }
 
-/// The provider kinds voxdial speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderKind {
-    ElevenLabs,
+codes! {
+    /// The provider kinds voxdial speaks.
+    pub enum ProviderKind {
+        ElevenLabs => "elevenlabs", "ElevenLabs";
+    }
 }
 
 impl ProviderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::ElevenLabs => "elevenlabs",
-        }
-    }
-
     pub fn parse(input: &str) -> Result<ProviderKind, String> {
         match input {
             "elevenlabs" => Ok(ProviderKind::ElevenLabs),
             other => Err(format!("Unknown provider “{other}”")),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ProviderKind::ElevenLabs => "ElevenLabs",
         }
     }
 
@@ -239,7 +230,7 @@ pub struct CallReport {
     /// The provider's analysis as sent, for the record.
     pub analysis: Option<serde_json::Value>,
     /// voxdial's interaction id echoed back in the dynamic variables.
-    pub interaction_ref: Option<i64>,
+    pub interaction_ref: Option<crate::ids::InteractionId>,
 }
 
 /// Why a call never connected.
@@ -276,31 +267,20 @@ pub struct WebhookEnvelope {
     pub event: Result<WebhookEvent, String>,
 }
 
-/// The outcome of checking a webhook's signature (stored with every event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureVerdict {
-    Valid,
-    Missing,
-    Malformed,
-    Mismatch,
-    Stale,
-    Future,
-    NoSecret,
+codes! {
+    /// The outcome of checking a webhook's signature (stored with every event).
+    pub enum SignatureVerdict {
+        Valid => "valid", "Valid";
+        Missing => "missing", "Missing";
+        Malformed => "malformed", "Malformed";
+        Mismatch => "mismatch", "Mismatch";
+        Stale => "stale", "Too old";
+        Future => "future", "From the future";
+        NoSecret => "no_secret", "No secret configured";
+    }
 }
 
 impl SignatureVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignatureVerdict::Valid => "valid",
-            SignatureVerdict::Missing => "missing",
-            SignatureVerdict::Malformed => "malformed",
-            SignatureVerdict::Mismatch => "mismatch",
-            SignatureVerdict::Stale => "stale",
-            SignatureVerdict::Future => "future",
-            SignatureVerdict::NoSecret => "no_secret",
-        }
-    }
-
     pub fn explanation(self) -> &'static str {
         match self {
             SignatureVerdict::Valid => "signature valid",
@@ -342,16 +322,31 @@ impl Default for HttpSettings {
     }
 }
 
-/// A client for one provider connection.
-pub fn client(
-    kind: ProviderKind,
+/// Makes the client for a provider connection. Services get one injected: the real HTTP
+/// clients in production, an in-process provider in tests and in the dialer simulation.
+pub trait ProviderFactory: Send + Sync {
+    fn client(&self, kind: ProviderKind, base_url: &str, api_key: &str) -> Arc<dyn VoiceProvider>;
+}
+
+/// The providers' real HTTP APIs, over one shared connection pool.
+pub struct HttpProviders {
     http: reqwest::Client,
     settings: HttpSettings,
-    base_url: &str,
-    api_key: &str,
-) -> Arc<dyn VoiceProvider> {
-    match kind {
-        ProviderKind::ElevenLabs => Arc::new(elevenlabs::Client::new(http, settings, base_url, api_key)),
+}
+
+impl HttpProviders {
+    pub fn new(settings: HttpSettings) -> HttpProviders {
+        HttpProviders { http: http_client(settings), settings }
+    }
+}
+
+impl ProviderFactory for HttpProviders {
+    fn client(&self, kind: ProviderKind, base_url: &str, api_key: &str) -> Arc<dyn VoiceProvider> {
+        match kind {
+            ProviderKind::ElevenLabs => {
+                Arc::new(elevenlabs::Client::new(self.http.clone(), self.settings, base_url, api_key))
+            }
+        }
     }
 }
 

@@ -12,15 +12,16 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
+use super::Telephony;
 use super::elevenlabs::webhook::sign;
 
 /// The agents and numbers the simulated account has.
 pub const AGENTS: [(&str, &str); 3] =
     [("agent_sim_ava", "Ava — sales"), ("agent_sim_theo", "Theo — test calls"), ("agent_sim_nora", "Nora — renewals")];
-pub const NUMBERS: [(&str, &str, &str, &str); 3] = [
-    ("phnum_sim_main", "+12125550100", "Main line (New York)", "twilio"),
-    ("phnum_sim_west", "+14155550100", "West coast", "twilio"),
-    ("phnum_sim_sip", "+442079460000", "London SIP trunk", "sip_trunk"),
+pub const NUMBERS: [(&str, &str, &str, Telephony); 3] = [
+    ("phnum_sim_main", "+12125550100", "Main line (New York)", Telephony::Twilio),
+    ("phnum_sim_west", "+14155550100", "West coast", Telephony::Twilio),
+    ("phnum_sim_sip", "+442079460000", "London SIP trunk", Telephony::SipTrunk),
 ];
 
 #[derive(Debug, Clone)]
@@ -183,7 +184,7 @@ async fn list_numbers(req: HttpRequest, state: web::Data<SimState>) -> HttpRespo
     let numbers: Vec<Value> = NUMBERS
         .iter()
         .map(|(id, number, label, provider)| {
-            json!({"phone_number": number, "label": label, "phone_number_id": id, "provider": provider,
+            json!({"phone_number": number, "label": label, "phone_number_id": id, "provider": provider.as_str(),
                    "assigned_agent": null, "supports_inbound": true, "supports_outbound": true})
         })
         .collect();

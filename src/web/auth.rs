@@ -8,13 +8,11 @@ use serde::Deserialize;
 
 use super::{PageCtx, redirect, redirect_with_flash, respond, respond_with_status};
 use crate::app::AppState;
-use crate::audit::{self, Actor};
-use crate::auth::password;
 use crate::auth::session::{FlashKind, TypedSession};
 use crate::auth::throttle::LoginThrottle;
-use crate::db::{self, write_tx};
-use crate::domain::user::{Email, NewPassword, PersonName, Role};
+use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::services::accounts::{self, FirstAdmin, LoginAttempt, LoginVerdict};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(setup_page).service(setup).service(login_page).service(login).service(logout);
@@ -38,13 +36,18 @@ struct SetupForm {
     password_confirmation: String,
 }
 
-async fn has_users(state: &AppState) -> Result<bool, AppError> {
-    Ok(state.db.run(|conn| Ok(db::users::count(conn)?)).await? > 0)
+impl SetupForm {
+    fn parse(&self) -> Result<FirstAdmin, String> {
+        let name = PersonName::parse(&self.name)?;
+        let email = Email::parse(&self.email)?;
+        let password = NewPassword::parse(&self.password, &self.password_confirmation, Some(&email))?;
+        Ok(FirstAdmin { name, email, password })
+    }
 }
 
 #[get("/setup")]
 async fn setup_page(req: HttpRequest, state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    if has_users(&state).await? {
+    if accounts::is_set_up(&state.ctx).await? {
         return Ok(redirect(&req, "/login"));
     }
     Ok(respond(SetupPage { ctx, form: SetupForm::default(), error: None }, &req))
@@ -58,14 +61,8 @@ async fn setup(
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut form = form.into_inner();
-    let parsed = (|| {
-        let name = PersonName::parse(&form.name)?;
-        let email = Email::parse(&form.email)?;
-        let password = NewPassword::parse(&form.password, &form.password_confirmation, Some(&email))?;
-        Ok::<_, String>((name, email, password))
-    })();
-    let (name, email, password) = match parsed {
-        Ok(values) => values,
+    let admin = match form.parse() {
+        Ok(admin) => admin,
         Err(message) => {
             form.password.clear();
             form.password_confirmation.clear();
@@ -73,25 +70,7 @@ async fn setup(
             return Ok(respond_with_status(page, &req, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let hash = state.hasher.hash(password.expose().to_owned()).await?;
-    let created = state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                db::users::lock_for_first_setup(conn)?;
-                if db::users::count(conn)? > 0 {
-                    return Ok(None);
-                }
-                let id = db::users::insert(conn, &email, &name, &hash, Role::Admin)?;
-                let summary = format!("Created the first admin {} <{}>", name.as_str(), email.as_str());
-                audit::record(conn, &Actor::user(id, name.as_str()), "user.create", "user", Some(id), &summary)?;
-                Ok::<_, AppError>(Some(id))
-            })
-        })
-        .await?;
-    let Some(user_id) = created else {
-        return Err(AppError::conflict("voxdial is already set up. Log in with your account."));
-    };
+    let user_id = accounts::set_up(&state.ctx, &state.hasher, admin).await?;
     TypedSession::from_request(&req).log_in(user_id)?;
     redirect_with_flash(&req, "/", FlashKind::Success, "Welcome to voxdial. Your admin account is ready.")
 }
@@ -112,7 +91,7 @@ struct LoginQuery {
     logged_out: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct LoginForm {
     email: String,
     password: String,
@@ -136,7 +115,7 @@ async fn login_page(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
-    if !has_users(&state).await? {
+    if !accounts::is_set_up(&state.ctx).await? {
         return Ok(redirect(&req, "/setup"));
     }
     if TypedSession::from_request(&req).user_id().is_some() {
@@ -153,51 +132,22 @@ async fn login(
     ctx: PageCtx,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let email = form.email.trim().to_lowercase();
-    let next = safe_next(Some(&form.next));
-    let client_ip = client_ip(&req, &state);
+    let LoginForm { email, password, next } = form.into_inner();
+    let email = email.trim().to_lowercase();
+    let next = safe_next(Some(&next));
     let throttle = LoginThrottle::from_settings(&state.settings);
-
-    let (lookup_email, lookup_ip) = (email.clone(), client_ip.clone());
-    let user = state
-        .db
-        .run(move |conn| {
-            throttle.check(conn, &lookup_email, &lookup_ip)?;
-            Ok(db::users::find_by_email(conn, &lookup_email)?)
-        })
-        .await;
-    let user = match user {
-        Ok(user) => user,
-        Err(AppError::TooManyRequests(message)) => {
-            tracing::warn!(%client_ip, "login throttled");
-            let page = LoginPage { ctx, email, next, error: Some(message), notice: None };
-            return Ok(respond_with_status(page, &req, StatusCode::TOO_MANY_REQUESTS));
+    let attempt = LoginAttempt { email: email.clone(), password, client_ip: client_ip(&req, &state) };
+    let (error, status) = match accounts::log_in(&state.ctx, &state.hasher, throttle, attempt).await {
+        Ok(LoginVerdict::Accepted(user_id)) => {
+            TypedSession::from_request(&req).log_in(user_id)?;
+            return Ok(redirect(&req, &next));
         }
+        Ok(LoginVerdict::Refused) => ("Email or password is incorrect.".to_owned(), StatusCode::UNAUTHORIZED),
+        Err(AppError::TooManyRequests(message)) => (message, StatusCode::TOO_MANY_REQUESTS),
         Err(other) => return Err(other),
     };
-
-    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok = state.hasher.verify(form.password.clone(), stored_hash).await?;
-    let accepted = user.filter(|u| password_ok && !u.disabled);
-
-    let (record_email, record_ip) = (email.clone(), client_ip.clone());
-    let succeeded = accepted.is_some();
-    state.db.run(move |conn| Ok(db::login_attempts::record(conn, &record_email, &record_ip, succeeded)?)).await?;
-
-    let Some(user) = accepted else {
-        tracing::info!(%client_ip, "login failed");
-        let page = LoginPage { ctx, email, next, error: Some("Email or password is incorrect.".into()), notice: None };
-        return Ok(respond_with_status(page, &req, StatusCode::UNAUTHORIZED));
-    };
-    tracing::info!(user_id = user.id, %client_ip, "login succeeded");
-    if password::needs_rehash(&user.password_hash) {
-        let hash = state.hasher.hash(form.password).await?;
-        let user_id = user.id;
-        state.db.run(move |conn| Ok(db::users::set_password_hash(conn, user_id, &hash)?)).await?;
-    }
-    TypedSession::from_request(&req).log_in(user.id)?;
-    Ok(redirect(&req, &next))
+    let page = LoginPage { ctx, email, next, error: Some(error), notice: None };
+    Ok(respond_with_status(page, &req, status))
 }
 
 #[post("/logout")]

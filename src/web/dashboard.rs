@@ -3,12 +3,12 @@
 use actix_web::{Responder, get, web};
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::Utc;
 
 use super::PageCtx;
 use crate::app::AppState;
-use crate::db::{self, dashboard::Summary};
+use crate::db::dashboard::Summary;
 use crate::error::AppError;
+use crate::services;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(dashboard);
@@ -23,8 +23,8 @@ struct DashboardPage {
 
 #[get("/")]
 async fn dashboard(state: web::Data<AppState>, ctx: PageCtx) -> Result<impl Responder, AppError> {
-    // "Today" is the UTC day until a workspace timezone exists.
-    let since = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists");
-    let summary = state.db.run(move |conn| Ok(db::dashboard::summary(conn, since)?)).await?;
+    // "Today" is the UTC day until users have their own timezone.
+    let since = state.ctx.clock.now().date().and_hms_opt(0, 0, 0).expect("midnight exists");
+    let summary = services::dashboard::summary(&state.ctx, since).await?;
     Ok(DashboardPage { ctx, summary })
 }

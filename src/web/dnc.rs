@@ -1,25 +1,28 @@
 //! The do-not-call list: add numbers, see why each is there, remove with confirmation.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use super::errors::urlencode;
 use super::{PageCtx, redirect_with_flash, respond_with_status};
 use crate::app::AppState;
-use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
-use crate::db::suppression::{NewEntry, SuppressionRow};
-use crate::db::{self, write_tx};
+use crate::db::suppression::SuppressionRow;
 use crate::domain::phone::{E164, Region};
 use crate::error::AppError;
+use crate::ids::{CampaignId, SuppressionId};
+use crate::services::dnc::{self, NewSuppression};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_page).service(add).service(confirm_remove).service(remove);
 }
 
-const PAGE_SIZE: i64 = 100;
+/// The longest reason kept.
+const MAX_REASON: usize = 200;
 
 #[derive(Debug, Default, Deserialize)]
 struct ListQuery {
@@ -38,6 +41,17 @@ struct AddForm {
     reason: String,
 }
 
+impl AddForm {
+    /// National numbers are read as US numbers; an unknown campaign means every campaign.
+    fn parse(&self) -> Result<NewSuppression, String> {
+        Ok(NewSuppression {
+            phone: E164::parse(&self.phone, Region::parse("US").ok().as_ref())?,
+            campaign_id: self.campaign.parse().ok(),
+            reason: self.reason.trim().chars().take(MAX_REASON).collect(),
+        })
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dnc/page.html")]
 struct ListPage {
@@ -45,7 +59,7 @@ struct ListPage {
     entries: Vec<SuppressionRow>,
     next: Option<String>,
     q: String,
-    campaigns: Vec<(i64, String)>,
+    campaigns: Vec<(CampaignId, String)>,
     form: AddForm,
     error: Option<String>,
 }
@@ -57,22 +71,12 @@ async fn page(
     form: AddForm,
     error: Option<String>,
 ) -> Result<ListPage, AppError> {
-    let before = query.before.parse().ok();
-    let digits: String = query.q.chars().filter(|c| c.is_ascii_digit()).collect();
+    // Whatever is typed around the digits, the search is a number prefix.
+    let digits: String = query.q.chars().filter(char::is_ascii_digit).collect();
     let prefix = (!digits.is_empty()).then(|| format!("+{digits}"));
-    state
-        .db
-        .run(move |conn| {
-            let mut entries = db::suppression::page(conn, prefix.as_deref(), before, PAGE_SIZE + 1)?;
-            let next = if entries.len() as i64 > PAGE_SIZE {
-                entries.truncate(PAGE_SIZE as usize);
-                entries.last().map(|e| format!("/dnc?q={}&before={}", super::errors::urlencode(&query.q), e.id))
-            } else {
-                None
-            };
-            Ok(ListPage { ctx, entries, next, q: query.q, campaigns: db::campaigns::names(conn)?, form, error })
-        })
-        .await
+    let list = dnc::list(&state.ctx, prefix, query.before.parse().ok()).await?;
+    let next = list.entries.next.map(|before| format!("/dnc?q={}&before={before}", urlencode(&query.q)));
+    Ok(ListPage { ctx, entries: list.entries.rows, next, q: query.q, campaigns: list.campaigns, form, error })
 }
 
 #[get("/dnc")]
@@ -93,49 +97,19 @@ async fn add(
     form: web::Form<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let campaign_id: Option<i64> = form.campaign.parse().ok();
-    let parsed = E164::parse(&form.phone, Region::parse("US").ok().as_ref());
-    let phone = match parsed {
-        Ok(phone) => phone,
+    let new = match form.parse() {
+        Ok(new) => new,
         Err(message) => {
             let page = page(&state, ctx, ListQuery::default(), form, Some(message)).await?;
-            return Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(respond_with_status(page, &req, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let reason = form.reason.trim().chars().take(200).collect::<String>();
-    let (actor, user_id) = (user.actor(), user.id);
-    let number = phone.to_string();
-    let added = state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let added = db::suppression::add(
-                    conn,
-                    &NewEntry {
-                        phone: phone.as_str(),
-                        campaign_id,
-                        reason: &reason,
-                        source: "manual",
-                        created_by: Some(user_id),
-                        interaction_id: None,
-                    },
-                )?;
-                if added {
-                    audit::record(
-                        conn,
-                        &actor,
-                        "dnc.add",
-                        "suppression",
-                        None,
-                        &format!("Added {phone} to the do-not-call list"),
-                    )?;
-                }
-                Ok::<_, AppError>(added)
-            })
-        })
-        .await?;
-    let message =
-        if added { format!("{number} will not be called.") } else { format!("{number} was already on that list.") };
+    let number = new.phone.clone();
+    let message = if dnc::add(&state.ctx, &user.actor(), new).await? {
+        format!("{number} will not be called.")
+    } else {
+        format!("{number} was already on that list.")
+    };
     redirect_with_flash(&req, "/dnc", FlashKind::Success, message)
 }
 
@@ -143,18 +117,18 @@ async fn add(
 #[template(path = "dnc/confirm_remove.html")]
 struct ConfirmRemove {
     ctx: PageCtx,
-    id: i64,
-    phone: String,
+    id: SuppressionId,
+    phone: E164,
 }
 
 #[get("/dnc/{id}/remove")]
 async fn confirm_remove(
     state: web::Data<AppState>,
     ctx: PageCtx,
-    path: web::Path<i64>,
+    path: web::Path<SuppressionId>,
 ) -> Result<ConfirmRemove, AppError> {
     let id = path.into_inner();
-    let phone = state.db.run(move |conn| Ok(db::suppression::find_phone(conn, id)?)).await?;
+    let phone = dnc::phone_of(&state.ctx, id).await?;
     Ok(ConfirmRemove { ctx, id, phone })
 }
 
@@ -163,27 +137,8 @@ async fn remove(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<SuppressionId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let actor = user.actor();
-    let phone = state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let phone = db::suppression::find_phone(conn, id)?;
-                db::suppression::delete(conn, id)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "dnc.remove",
-                    "suppression",
-                    Some(id),
-                    &format!("Removed {phone} from the do-not-call list"),
-                )?;
-                Ok::<_, AppError>(phone)
-            })
-        })
-        .await?;
+    let phone = dnc::remove(&state.ctx, &user.actor(), path.into_inner()).await?;
     redirect_with_flash(&req, "/dnc", FlashKind::Success, format!("{phone} is no longer on that list."))
 }

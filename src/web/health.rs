@@ -1,7 +1,6 @@
 //! Liveness and readiness, without login.
 
 use actix_web::{HttpResponse, get, web};
-use diesel::RunQueryDsl as _;
 
 use crate::app::AppState;
 
@@ -18,8 +17,7 @@ async fn healthz() -> HttpResponse {
 /// The database answers.
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let probe = state.db.run(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn)?)).await;
-    match probe {
+    match state.ctx.db.ping().await {
         Ok(_) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready"),
         Err(err) => {
             tracing::warn!(error = ?err, "readiness probe failed");

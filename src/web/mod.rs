@@ -17,6 +17,7 @@ pub mod leads;
 pub mod phone_numbers;
 pub mod profile;
 pub mod prompts;
+pub mod provider_import;
 pub mod settings;
 pub mod team;
 pub mod webhooks;
@@ -73,7 +74,7 @@ impl PageCtx {
     }
 
     /// Whether `user_id` is the logged-in user.
-    pub fn is_me(&self, user_id: i64) -> bool {
+    pub fn is_me(&self, user_id: crate::ids::UserId) -> bool {
         self.user.as_ref().is_some_and(|u| u.id == user_id)
     }
 

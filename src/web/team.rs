@@ -1,5 +1,6 @@
 //! The team page (admins only): add users, change roles, disable, reset passwords.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -7,12 +8,14 @@ use serde::Deserialize;
 
 use super::{PageCtx, redirect_with_flash, respond, respond_with_status};
 use crate::app::AppState;
-use crate::audit;
 use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
-use crate::db::{self, DbConnection, users::User, write_tx};
+use crate::db::users::User;
 use crate::domain::user::{Email, NewPassword, PersonName, Role};
 use crate::error::AppError;
+use crate::ids::UserId;
+use crate::services::accounts::PasswordEntry;
+use crate::services::team::{self, NewMember};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(team_page)
@@ -43,13 +46,19 @@ struct NewUserForm {
     password_confirmation: String,
 }
 
-async fn load_users(state: &AppState) -> Result<Vec<User>, AppError> {
-    state.db.run(|conn| Ok(db::users::list(conn)?)).await
+impl NewUserForm {
+    fn parse(&self) -> Result<NewMember, String> {
+        let name = PersonName::parse(&self.name)?;
+        let email = Email::parse(&self.email)?;
+        let role = Role::parse(&self.role)?;
+        let password = NewPassword::parse(&self.password, &self.password_confirmation, Some(&email))?;
+        Ok(NewMember { name, email, role, password })
+    }
 }
 
 #[get("")]
 async fn team_page(req: HttpRequest, state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    let users = load_users(&state).await?;
+    let users = team::members(&state.ctx).await?;
     let form = NewUserForm { role: Role::Member.as_str().into(), ..NewUserForm::default() };
     Ok(respond(TeamPage { ctx, users, form, error: None }, &req))
 }
@@ -63,48 +72,25 @@ async fn add_user(
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut form = form.into_inner();
-    let parsed = (|| {
-        let name = PersonName::parse(&form.name)?;
-        let email = Email::parse(&form.email)?;
-        let role = Role::parse(&form.role)?;
-        let password = NewPassword::parse(&form.password, &form.password_confirmation, Some(&email))?;
-        Ok::<_, String>((name, email, role, password))
-    })();
-    let failure = match parsed {
-        Ok((name, email, role, password)) => {
-            let hash = state.hasher.hash(password.expose().to_owned()).await?;
-            let actor = admin.actor();
-            let (name_c, email_c) = (name.clone(), email.clone());
-            let inserted = state
-                .db
-                .run(move |conn| {
-                    write_tx(conn, |conn| {
-                        let Some(id) =
-                            db::unless_duplicate(conn, |c| db::users::insert(c, &email_c, &name_c, &hash, role))?
-                        else {
-                            return Ok(None);
-                        };
-                        let summary = format!("Added {} <{}> as {}", name_c.as_str(), email_c.as_str(), role.label());
-                        audit::record(conn, &actor, "user.create", "user", Some(id), &summary)?;
-                        Ok::<_, AppError>(Some(id))
-                    })
-                })
-                .await?;
-            match inserted {
-                Some(_) => {
-                    let message = format!("{} can now log in as {}.", name.as_str(), email.as_str());
-                    return redirect_with_flash(&req, "/team", FlashKind::Success, message);
-                }
-                None => format!("A user with the email {} already exists", email.as_str()),
-            }
+    let added = match form.parse().map_err(AppError::Validation) {
+        Ok(member) => {
+            let (name, email) = (member.name.clone(), member.email.clone());
+            team::add(&state.ctx, &state.hasher, admin.actor(), member).await.map(|_| (name, email))
         }
-        Err(message) => message,
+        Err(error) => Err(error),
+    };
+    let error = match added {
+        Ok((name, email)) => {
+            let message = format!("{} can now log in as {}.", name.as_str(), email.as_str());
+            return redirect_with_flash(&req, "/team", FlashKind::Success, message);
+        }
+        Err(error) => error.user_message().ok_or(error)?,
     };
     form.password.clear();
     form.password_confirmation.clear();
-    let users = load_users(&state).await?;
-    let page = TeamPage { ctx, users, form, error: Some(failure) };
-    Ok(respond_with_status(page, &req, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
+    let users = team::members(&state.ctx).await?;
+    let page = TeamPage { ctx, users, form, error: Some(error) };
+    Ok(respond_with_status(page, &req, StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,46 +98,16 @@ struct RoleForm {
     role: String,
 }
 
-/// Refuses a change that would leave no active admin.
-fn ensure_an_admin_remains(conn: &mut DbConnection, target: &User) -> Result<(), AppError> {
-    if target.is_admin() && !target.disabled && db::users::count_active_admins(conn)? <= 1 {
-        return Err(AppError::conflict(format!(
-            "{} is the only active admin. Make someone else an admin first.",
-            target.name
-        )));
-    }
-    Ok(())
-}
-
 #[post("/{id}/role")]
 async fn change_role(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let role = Role::parse(&form.role).map_err(AppError::Validation)?;
-    let user_id = path.into_inner();
-    let actor = admin.actor();
-    let name = state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let target = db::users::find(conn, user_id)?;
-                if target.role() == role {
-                    return Ok(target.name);
-                }
-                if role != Role::Admin {
-                    ensure_an_admin_remains(conn, &target)?;
-                }
-                db::users::set_role(conn, user_id, role)?;
-                let summary = format!("Changed the role of {} to {}", target.name, role.label());
-                audit::record(conn, &actor, "user.role", "user", Some(user_id), &summary)?;
-                Ok::<_, AppError>(target.name)
-            })
-        })
-        .await?;
+    let name = team::change_role(&state.ctx, admin.actor(), path.into_inner(), role).await?;
     redirect_with_flash(&req, "/team", FlashKind::Success, format!("{name} is now {}.", role.label().to_lowercase()))
 }
 
@@ -160,28 +116,9 @@ async fn disable_user(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = path.into_inner();
-    if user_id == admin.id {
-        return Err(AppError::conflict("You cannot disable your own account."));
-    }
-    let actor = admin.actor();
-    let name = state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let target = db::users::find(conn, user_id)?;
-                ensure_an_admin_remains(conn, &target)?;
-                db::users::set_disabled(conn, user_id, true)?;
-                // Disabling ends every session of the user at once.
-                db::sessions::delete_for_user(conn, user_id)?;
-                let summary = format!("Disabled {} and ended their sessions", target.name);
-                audit::record(conn, &actor, "user.disable", "user", Some(user_id), &summary)?;
-                Ok::<_, AppError>(target.name)
-            })
-        })
-        .await?;
+    let name = team::disable(&state.ctx, admin.actor(), path.into_inner()).await?;
     redirect_with_flash(&req, "/team", FlashKind::Success, format!("{name} is disabled and logged out."))
 }
 
@@ -190,25 +127,13 @@ async fn enable_user(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = path.into_inner();
-    let actor = admin.actor();
-    let name = state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                let target = db::users::find(conn, user_id)?;
-                db::users::set_disabled(conn, user_id, false)?;
-                audit::record(conn, &actor, "user.enable", "user", Some(user_id), &format!("Enabled {}", target.name))?;
-                Ok::<_, AppError>(target.name)
-            })
-        })
-        .await?;
+    let name = team::enable(&state.ctx, admin.actor(), path.into_inner()).await?;
     redirect_with_flash(&req, "/team", FlashKind::Success, format!("{name} can log in again."))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct ResetPasswordForm {
     password: String,
     password_confirmation: String,
@@ -219,29 +144,13 @@ async fn reset_password(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: CurrentUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ResetPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = path.into_inner();
-    let target = state.db.run(move |conn| Ok(db::users::find(conn, user_id)?)).await?;
-    let email = Email::parse(&target.email).ok();
-    let password = NewPassword::parse(&form.password, &form.password_confirmation, email.as_ref())
-        .map_err(AppError::Validation)?;
-    let hash = state.hasher.hash(password.expose().to_owned()).await?;
-    let actor = admin.actor();
-    let name = target.name.clone();
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                db::users::set_password_hash(conn, user_id, &hash)?;
-                db::sessions::delete_for_user(conn, user_id)?;
-                let summary = format!("Reset the password of {} and ended their sessions", target.name);
-                audit::record(conn, &actor, "user.password_reset", "user", Some(user_id), &summary)?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
+    let ResetPasswordForm { password, password_confirmation } = form.into_inner();
+    let entry = PasswordEntry { password, confirmation: password_confirmation };
+    let name = team::reset_password(&state.ctx, &state.hasher, admin.actor(), user_id, entry).await?;
     let message = if user_id == admin.id {
         "Your password was changed. Log in again with the new password.".to_owned()
     } else {

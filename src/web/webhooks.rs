@@ -1,11 +1,13 @@
 //! Provider webhooks: machine endpoints outside sessions and CSRF, authenticated by the
 //! provider's signature. Answers are plain text.
 
+use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, post};
 
 use crate::app::AppState;
-use crate::calls::events;
+use crate::calls::events::{self, Receipt};
+use crate::ids::ConnectionId;
 use crate::provider::ProviderKind;
 
 /// Audio webhooks carry whole recordings as base64.
@@ -15,24 +17,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/webhooks/elevenlabs").app_data(web::PayloadConfig::new(BODY_LIMIT)).service(post_call));
 }
 
-fn plain(status: u16, message: String) -> HttpResponse {
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK))
-        .content_type("text/plain; charset=utf-8")
-        .body(message)
+fn plain(status: StatusCode, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(message.into())
 }
 
 #[post("/{connection_id}/post-call")]
-async fn post_call(req: HttpRequest, state: web::Data<AppState>, path: web::Path<i64>, body: Bytes) -> HttpResponse {
+async fn post_call(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<ConnectionId>,
+    body: Bytes,
+) -> HttpResponse {
     let signature =
         req.headers().get(ProviderKind::ElevenLabs.signature_header()).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let delivery =
-        events::Delivery { connection_id: path.into_inner(), signature, body, received_at: chrono::Utc::now() };
-    match events::receive(&state, delivery).await {
-        Ok(reply) => plain(reply.status, reply.message),
+        events::Delivery { connection_id: path.into_inner(), signature, body, received_at: state.ctx.clock.now_utc() };
+    match events::receive(&state.ctx, delivery).await {
+        Ok(Receipt::Accepted(message) | Receipt::Duplicate(message)) => plain(StatusCode::OK, message),
+        // One answer for an unknown connection and every signature problem: no hints.
+        Ok(Receipt::Refused(_)) => plain(StatusCode::UNAUTHORIZED, "invalid signature"),
+        Ok(Receipt::Unreadable(reason)) => plain(StatusCode::BAD_REQUEST, reason),
         // Transient trouble (database busy or away): 5xx, so the provider may retry.
         Err(err) => {
             tracing::error!(error = ?err, "webhook could not be stored or applied");
-            plain(503, "temporarily unable to process this webhook; please retry".into())
+            plain(StatusCode::SERVICE_UNAVAILABLE, "temporarily unable to process this webhook; please retry")
         }
     }
 }

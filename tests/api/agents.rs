@@ -26,11 +26,21 @@ async fn agents_are_imported_across_pages_and_reimport_updates_names() {
     assert_is_redirect_to(&response, "/agents");
     assert!(app.get_html("/agents").await.contains("Imported 2 new agent(s)"));
 
+    // Imported agents are marked and offer no box; the others are offered ticked.
+    let page = app.get_html(&format!("/agents/import?connection={conn_id}")).await;
+    assert!(!page.contains(r#"value="agent_a""#) && !page.contains(r#"value="agent_c""#), "{page}");
+    assert!(page.contains(r#"name="agent_id" value="agent_b" checked"#), "{page}");
+
     // The provider renames Carol; importing again updates the name and adds no row.
     let renamed = FakeProvider::start().await;
     renamed.with_agents(&[("agent_a", "Alice"), ("agent_b", "Bob"), ("agent_c", "Caroline")]).await;
     app.post_form(&format!("/settings/providers/{conn_id}"), &[("name", "Conn"), ("api_base_url", &renamed.url())])
         .await;
+    // A renamed agent is offered, unticked, to update its name.
+    let page = app.get_html(&format!("/agents/import?connection={conn_id}")).await;
+    assert!(page.contains(r#"name="agent_id" value="agent_c" aria-label"#), "{page}");
+    assert!(page.contains("as “Carol” — importing again updates the name"), "{page}");
+    assert!(!page.contains(r#"value="agent_a""#), "{page}");
     app.post_form(
         "/agents/import",
         &[("connection", &conn_id.to_string()), ("agent_id", "agent_a"), ("agent_id", "agent_c")],
@@ -39,6 +49,34 @@ async fn agents_are_imported_across_pages_and_reimport_updates_names() {
     let agents = app.with_conn(|c| db::agents::list(c, &Default::default()).unwrap());
     let names: Vec<_> = agents.iter().map(|a| a.agent.name.as_str()).collect();
     assert_eq!(names, ["Alice", "Caroline"]);
+    assert!(app.get_html("/agents").await.contains("Imported 0 new agent(s); updated the name of 1."));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_already_in_voxdial_is_refused_with_the_form_kept() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let fake = FakeProvider::start().await;
+    let conn_id = app.add_connection("Conn", &fake.url()).await;
+    app.add_agent(conn_id, "Ann", "agent_ann", None).await;
+
+    let again = app
+        .post_form(
+            "/agents",
+            &[
+                ("name", "Ann again"),
+                ("provider_connection_id", &conn_id.to_string()),
+                ("provider_agent_id", "agent_ann"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = again.text().await.unwrap();
+    assert!(
+        html.contains("The agent agent_ann is already in voxdial") && html.contains("value=\"Ann again\""),
+        "{html}"
+    );
+    assert_eq!(app.with_conn(|c| db::agents::list(c, &Default::default()).unwrap()).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

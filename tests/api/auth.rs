@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use voxdial::db;
-use voxdial::domain::user::Role;
+use voxdial::domain::user::{Email, Role};
 
 use crate::helpers::{PASSWORD, assert_is_redirect_to, spawn_app, spawn_app_with};
 
@@ -40,8 +40,9 @@ async fn setup_creates_the_first_admin_once_and_logs_them_in() {
     assert!(dashboard.contains("Welcome to voxdial"), "flash shown once");
     assert!(dashboard.contains("Ada Admin"));
 
-    let user = app.with_conn(|c| db::users::find_by_email(c, "ada@example.com").unwrap().unwrap());
-    assert_eq!(user.role, "admin");
+    let email = Email::parse("ada@example.com").unwrap();
+    let user = app.with_conn(|c| db::users::find_by_email(c, &email).unwrap().unwrap());
+    assert_eq!(user.role, Role::Admin);
     assert!(user.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
 
     // Setup is over: the page redirects and a second submission is refused.
@@ -137,7 +138,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 async fn a_disabled_user_cannot_log_in() {
     let app = spawn_app().await;
     let id = app.create_user("ana@example.com", "Ana", Role::Member);
-    app.with_conn(|c| db::users::set_disabled(c, id, true).unwrap());
+    app.with_conn(|c| db::users::set_disabled(c, id, true, db::now()).unwrap());
 
     let response = app.login("ana@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -399,7 +400,8 @@ async fn housekeeping_removes_expired_sessions() {
     let id = app.login_as("ana@example.com", "Ana", Role::Member).await;
     assert_eq!(app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()), 1);
     let later = db::now() + chrono::Duration::seconds(5);
-    let removed = voxdial::worker::housekeeping_step(&app.state.db, &app.state.settings, later).await.unwrap();
+    let lifetime = chrono::Duration::seconds(app.state.settings.session_absolute_timeout_secs as i64);
+    let removed = voxdial::worker::housekeeping_step(&app.ctx().db, lifetime, later).await.unwrap();
     assert!(removed.sessions >= 1);
     assert_eq!(app.with_conn(|c| db::sessions::count_for_user(c, id).unwrap()), 0);
 }

@@ -307,23 +307,24 @@ async fn a_csv_import_runs_with_a_live_progress_bar_and_the_rows_appear() {
 #[tokio::test(flavor = "multi_thread")]
 async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_status() {
     let app = spawn_app().await;
-    let demo = voxdial::demo::start(&app.state, Duration::from_millis(800)).await.unwrap();
+    let demo = voxdial::demo::start(app.ctx(), Duration::from_millis(800)).await.unwrap();
+    let campaign = demo.campaign_id.expect("the demo campaign");
     let password = demo.new_admin_password.clone().expect("a fresh demo prints its password");
     // A lead whose simulated call is answered (others are busy or do not pick up).
     let lead = app.with_conn(|c| {
-        let page = voxdial::db::leads::page(
+        let page = voxdial::db::lead_lists::page(
             c,
-            &voxdial::db::leads::LeadFilter {
-                campaign_id: Some(demo.campaign_id),
+            &voxdial::db::lead_lists::LeadFilter {
+                campaign_id: Some(campaign),
                 is_test: Some(false),
                 ..Default::default()
             },
-            voxdial::db::leads::LeadSort::Oldest,
-            &voxdial::db::leads::PageAt::First,
+            voxdial::db::lead_lists::LeadSort::Oldest,
+            &voxdial::db::lead_lists::PageAt::First,
             50,
         )
         .unwrap();
-        page.rows.into_iter().find(|l| voxdial::provider::simulator::answers(&l.phone, 1)).unwrap()
+        page.rows.into_iter().find(|l| voxdial::provider::simulator::answers(l.phone.as_str(), 1)).unwrap()
     });
 
     let browser = Browser::start().await;
@@ -333,11 +334,11 @@ async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_statu
     browser.click("button[type=submit]").await;
     browser.wait_for_text("Demo: Spring outreach").await;
     browser.click("a[href='/campaigns']").await;
-    browser.click(&format!("a[href='/campaigns/{}']", demo.campaign_id)).await;
-    browser.click(&format!("a[href='/campaigns/{}/leads']", demo.campaign_id)).await;
+    browser.click(&format!("a[href='/campaigns/{campaign}']")).await;
+    browser.click(&format!("a[href='/campaigns/{campaign}/leads']")).await;
     browser.wait_for_text("54 lead(s) in this campaign.").await;
     browser.screenshot("demo-leads").await;
-    browser.fill("input[name=q]", &lead.phone).await;
+    browser.fill("input[name=q]", lead.phone.as_str()).await;
     browser.wait_for_text(&format!("{} {}", lead.first_name, lead.last_name)).await;
     browser.click(&format!("#lead-table a[href='/leads/{}']", lead.id)).await;
     browser.click("#call-now button").await;

@@ -2,6 +2,9 @@
 
 use serde_json::{Value, json};
 use voxdial::db;
+use voxdial::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
+use voxdial::domain::phone::E164;
+use voxdial::ids::{AgentId, CampaignId, ConnectionId, InteractionId, LeadId, PhoneNumberId, TemplateId};
 
 use crate::fake_provider::FakeProvider;
 use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location};
@@ -10,15 +13,15 @@ pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
 pub struct CallSetup {
     pub fake: FakeProvider,
-    pub connection: i64,
-    pub campaign: i64,
-    pub production: i64,
-    pub test: i64,
-    pub main_number: i64,
-    pub template: i64,
+    pub connection: ConnectionId,
+    pub campaign: CampaignId,
+    pub production: AgentId,
+    pub test: AgentId,
+    pub main_number: PhoneNumberId,
+    pub template: TemplateId,
     /// A real lead (Ana, custom field plan = gold) and a test lead (Tom).
-    pub lead: i64,
-    pub test_lead: i64,
+    pub lead: LeadId,
+    pub test_lead: LeadId,
 }
 
 pub async fn call_setup(app: &TestApp) -> CallSetup {
@@ -61,26 +64,26 @@ pub async fn call_setup(app: &TestApp) -> CallSetup {
     CallSetup { fake, connection, campaign, production, test, main_number, template, lead, test_lead }
 }
 
-pub async fn add_lead(app: &TestApp, campaign: i64, fields: &[(&str, &str)]) -> i64 {
+pub async fn add_lead(app: &TestApp, campaign: CampaignId, fields: &[(&str, &str)]) -> LeadId {
     let response = app.post_form(&format!("/campaigns/{campaign}/leads"), fields).await;
     id_from_location(&response, "/leads/")
 }
 
 /// Presses "Call now"; returns the call's id (when one was recorded) and the response.
-pub async fn call_now(app: &TestApp, lead: i64) -> (Option<i64>, reqwest::Response) {
+pub async fn call_now(app: &TestApp, lead: LeadId) -> (Option<InteractionId>, reqwest::Response) {
     let response = app.post_form(&format!("/leads/{lead}/call"), &[]).await;
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     (location.strip_prefix("/interactions/").and_then(|id| id.parse().ok()), response)
 }
 
-pub fn interaction(app: &TestApp, id: i64) -> db::interactions::Interaction {
+pub fn interaction(app: &TestApp, id: InteractionId) -> db::interactions::Interaction {
     app.with_conn(|c| db::interactions::find(c, id).unwrap())
 }
 
 /// A `post_call_transcription` body in ElevenLabs' shape with `turns` transcript turns.
 pub fn transcription(
     conversation_id: &str,
-    interaction_id: Option<i64>,
+    interaction_id: Option<InteractionId>,
     collected_outcome: Option<&str>,
     turns: usize,
 ) -> Value {
@@ -111,7 +114,7 @@ pub fn transcription(
                          "evaluation_criteria_results": {"polite": {"criteria_id": "polite", "result": "success", "rationale": "yes"}},
                          "data_collection_results": collected},
             "conversation_initiation_client_data": {"dynamic_variables": variables},
-            "has_audio": false, "has_user_audio": false, "has_response_audio": false
+            "has_audio": false, "has_user_audio": false, "has_response_audio": false, "has_auxiliary_audio": false
         }
     })
 }
@@ -127,13 +130,18 @@ pub fn sign(body: &str, secret: &str, timestamp: i64) -> String {
 }
 
 /// Posts a webhook signed with the connection's secret, now.
-pub async fn post_webhook(app: &TestApp, connection: i64, body: &Value) -> reqwest::Response {
+pub async fn post_webhook(app: &TestApp, connection: ConnectionId, body: &Value) -> reqwest::Response {
     let raw = body.to_string();
     let signature = sign(&raw, WEBHOOK_SECRET, chrono::Utc::now().timestamp());
     post_raw_webhook(app, connection, &raw, Some(&signature)).await
 }
 
-pub async fn post_raw_webhook(app: &TestApp, connection: i64, raw: &str, signature: Option<&str>) -> reqwest::Response {
+pub async fn post_raw_webhook(
+    app: &TestApp,
+    connection: impl std::fmt::Display,
+    raw: &str,
+    signature: Option<&str>,
+) -> reqwest::Response {
     let mut request = app
         .client
         .post(app.url(&format!("/webhooks/elevenlabs/{connection}/post-call")))
@@ -146,34 +154,34 @@ pub async fn post_raw_webhook(app: &TestApp, connection: i64, raw: &str, signatu
 }
 
 /// A call committed as `dialing` whose provider answer has not been stored yet.
-pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: i64, to_number: &str) -> i64 {
+pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: LeadId, to_number: &str) -> InteractionId {
+    let to_number = E164::parse(to_number, None).unwrap();
     app.with_conn(|c| {
         db::interactions::insert(
             c,
             &db::interactions::NewInteraction {
-                direction: "outbound",
-                origin: "manual",
+                direction: Direction::Outbound,
+                origin: CallOrigin::Manual,
                 lead_id: lead,
                 campaign_id: s.campaign,
                 voice_agent_id: Some(s.production),
                 phone_number_id: Some(s.main_number),
                 provider_connection_id: Some(s.connection),
-                contact_type: "first",
+                contact_type: ContactType::First,
                 attempt_number: 1,
                 counts_as_attempt: true,
                 template_version_id: None,
                 rendered_prompt: None,
                 rendered_first_message: None,
-                to_number,
+                to_number: &to_number,
                 from_number: None,
-                status: "dialing",
+                status: CallStatus::Dialing,
                 outcome: None,
                 error_code: None,
                 error_message: None,
                 initiated_by: None,
                 ended_at: None,
                 created_at: db::now(),
-                updated_at: db::now(),
             },
         )
         .unwrap()

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use voxdial::db;
 use voxdial::db::campaigns::AiAgentsSettings;
+use voxdial::domain::interaction::CallStatus;
 
 use crate::call_setup::{call_now, call_setup, interaction};
 use crate::helpers::spawn_app;
@@ -39,7 +40,7 @@ async fn call_now_commits_the_call_then_sends_the_documented_request() {
     assert_eq!(vars["campaign_name"], "Spring");
 
     let call = interaction(&app, id);
-    assert_eq!(call.status, "in_progress");
+    assert_eq!(call.status, CallStatus::InProgress);
     assert_eq!(call.provider_conversation_id.as_deref(), Some(format!("conv_{id}").as_str()));
     assert_eq!(call.provider_call_sid.as_deref(), Some(format!("sid_{id}").as_str()));
     assert_eq!(call.rendered_prompt.as_deref(), Some("You call Ana (first, attempt 1) for Spring. Plan: gold."));
@@ -72,7 +73,7 @@ async fn a_test_lead_gets_the_test_agent_with_the_campaign_or_agent_number() {
         prompt_template_id: Some(s.template),
         phone_number_id: Some(s.main_number),
     };
-    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &settings).unwrap());
+    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &settings, db::now()).unwrap());
     let (id, _) = call_now(&app, s.test_lead).await;
     let calls = s.fake.placed_calls().await;
     assert_eq!(calls[0].1["agent_id"], "agent_test");
@@ -80,22 +81,16 @@ async fn a_test_lead_gets_the_test_agent_with_the_campaign_or_agent_number() {
 
     // Without a test agent, test leads fall back to the production agent.
     app.with_conn(|c| {
-        db::campaigns::set_ai_agents(c, s.campaign, &AiAgentsSettings { test_agent_id: None, ..settings }).unwrap()
+        db::campaigns::set_ai_agents(c, s.campaign, &AiAgentsSettings { test_agent_id: None, ..settings }, db::now())
+            .unwrap()
     });
     app.with_conn(|c| {
         db::leads::set_status(c, &[s.test_lead], voxdial::domain::lead::LeadStatus::New, db::now()).unwrap()
     });
     let live = app.with_conn(|c| db::interactions::find(c, id.unwrap()).unwrap());
     app.with_conn(|c| {
-        db::interactions::end(
-            c,
-            &live,
-            &voxdial::domain::interaction::CallStatus::LIVE,
-            voxdial::domain::interaction::CallStatus::Completed,
-            &Default::default(),
-            db::now(),
-        )
-        .unwrap()
+        db::interactions::end(c, &live, &CallStatus::LIVE, CallStatus::Completed, &Default::default(), db::now())
+            .unwrap()
     });
     call_now(&app, s.test_lead).await;
     let calls = s.fake.placed_calls().await;
@@ -120,13 +115,13 @@ async fn sip_trunk_numbers_use_the_sip_endpoint() {
     let sip = app
         .with_conn(|c| db::phone_numbers::list(c).unwrap())
         .into_iter()
-        .find(|n| n.number.telephony == "sip_trunk")
+        .find(|n| n.number.telephony == voxdial::provider::Telephony::SipTrunk)
         .unwrap()
         .number
         .id;
     let settings =
         AiAgentsSettings { production_agent_id: Some(s.production), phone_number_id: Some(sip), ..Default::default() };
-    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &settings).unwrap());
+    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &settings, db::now()).unwrap());
 
     let (id, _) = call_now(&app, s.lead).await;
     let calls = s.fake.placed_calls().await;
@@ -143,7 +138,7 @@ async fn sip_trunk_numbers_use_the_sip_endpoint() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn configuration_errors_fail_the_call_without_dialing_or_counting() {
+async fn r_config_err_configuration_errors_fail_the_call_without_dialing_or_counting() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let cases = [
@@ -151,12 +146,12 @@ async fn configuration_errors_fail_the_call_without_dialing_or_counting() {
         (AiAgentsSettings { production_agent_id: Some(s.test), ..Default::default() }, "MISSING_PHONE_NUMBER"),
     ];
     for (settings, code) in cases {
-        app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &settings).unwrap());
+        app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &settings, db::now()).unwrap());
         let (id, _) = call_now(&app, s.lead).await;
         let call = interaction(&app, id.unwrap());
         assert_eq!(
-            (call.status.as_str(), call.error_code.as_deref(), call.counts_as_attempt),
-            ("failed", Some(code), false)
+            (call.status, call.error_code.as_deref(), call.counts_as_attempt),
+            (CallStatus::Failed, Some(code), false)
         );
         let page = app.get_html(&format!("/interactions/{}", call.id)).await;
         assert!(page.contains(&format!("Not called — {code}")), "{code} is explained on the page");
@@ -165,14 +160,14 @@ async fn configuration_errors_fail_the_call_without_dialing_or_counting() {
     }
     // A template that needs a field this lead lacks.
     let broken = app.with_conn(|c| {
-        db::templates::add_version(c, s.template, "Plan: {{ lead.tier }}", None, None).unwrap();
+        db::templates::add_version(c, s.template, "Plan: {{ lead.tier }}", None, None, db::now()).unwrap();
         AiAgentsSettings {
             production_agent_id: Some(s.production),
             prompt_template_id: Some(s.template),
             ..Default::default()
         }
     });
-    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &broken).unwrap());
+    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &broken, db::now()).unwrap());
     let (id, _) = call_now(&app, s.lead).await;
     let call = interaction(&app, id.unwrap());
     assert_eq!(call.error_code.as_deref(), Some("TEMPLATE_ERROR"));
@@ -185,7 +180,7 @@ async fn configuration_errors_fail_the_call_without_dialing_or_counting() {
 
     // Fixing the configuration unblocks the campaign.
     let fixed = AiAgentsSettings { production_agent_id: Some(s.production), ..Default::default() };
-    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &fixed).unwrap());
+    app.with_conn(|c| db::campaigns::set_ai_agents(c, s.campaign, &fixed, db::now()).unwrap());
     assert!(app.with_conn(|c| db::campaigns::find(c, s.campaign).unwrap()).blocking_error_code.is_none());
 }
 
@@ -202,7 +197,7 @@ async fn provider_refusals_fail_the_call_with_the_providers_message() {
         .await;
     let (id, _) = call_now(&app, s.lead).await;
     let call = interaction(&app, id.unwrap());
-    assert_eq!((call.status.as_str(), call.error_code.as_deref()), ("failed", Some("PROVIDER_ERROR")));
+    assert_eq!((call.status, call.error_code.as_deref()), (CallStatus::Failed, Some("PROVIDER_ERROR")));
     assert!(call.error_message.unwrap().contains("body.to_number: Invalid phone number"));
     let lead = app.with_conn(|c| db::leads::find(c, s.lead).unwrap());
     assert_eq!(lead.attempt_count, 1);
@@ -222,7 +217,7 @@ async fn provider_refusals_fail_the_call_with_the_providers_message() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unanswered_request_is_left_for_reconciliation_and_never_resent() {
+async fn r_call_uncertain_an_unanswered_request_is_left_for_reconciliation_and_never_resent() {
     let app = spawn_app_with_short_provider_timeout().await;
     let s = call_setup(&app).await;
     s.fake.server.reset().await;
@@ -233,7 +228,7 @@ async fn an_unanswered_request_is_left_for_reconciliation_and_never_resent() {
         .await;
     let (id, _) = call_now(&app, s.lead).await;
     let call = interaction(&app, id.unwrap());
-    assert_eq!(call.status, "dialing", "its outcome is unknown, so it stays live");
+    assert_eq!(call.status, CallStatus::Dialing, "its outcome is unknown, so it stays live");
     assert!(call.error_message.unwrap().contains("did not confirm the call"));
     // A second press is refused while the first may be ringing.
     let (second, response) = call_now(&app, s.lead).await;
@@ -248,7 +243,7 @@ async fn spawn_app_with_short_provider_timeout() -> crate::helpers::TestApp {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn only_one_live_call_per_lead_even_when_pressed_twice_at_once() {
+async fn r_call_only_one_live_call_per_lead_even_when_pressed_twice_at_once() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let (a, b) = tokio::join!(call_now(&app, s.lead), call_now(&app, s.lead));
@@ -267,5 +262,5 @@ async fn numbers_on_the_do_not_call_list_are_never_dialed() {
     let page = app.get_html(response.headers()["location"].to_str().unwrap()).await;
     assert!(page.contains("is on the do-not-call list (asked by email)"));
     assert!(s.fake.placed_calls().await.is_empty());
-    assert!(app.with_conn(|c| db::interactions::timeline(c, s.lead, 5).unwrap()).is_empty(), "no call recorded");
+    assert!(app.with_conn(|c| db::call_lists::timeline(c, s.lead, 5).unwrap()).is_empty(), "no call recorded");
 }

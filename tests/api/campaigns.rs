@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use voxdial::db;
+use voxdial::ids::{AgentId, CampaignId, ConnectionId, PhoneNumberId};
 
 use crate::fake_provider::FakeProvider;
 use crate::helpers::{TestApp, assert_is_redirect_to, spawn_app};
@@ -41,8 +42,8 @@ async fn campaigns_are_created_and_edited_with_validation() {
         (
             campaign.name.as_str(),
             campaign.status.as_str(),
-            campaign.timezone.as_str(),
-            campaign.default_region.as_str()
+            campaign.timezone.name(),
+            campaign.default_region.code().as_str()
         ),
         ("Spring push", "paused", "Europe/Berlin", "DE")
     );
@@ -52,12 +53,12 @@ async fn campaigns_are_created_and_edited_with_validation() {
 
 /// A connection with two agents and two numbers, and a campaign.
 struct Setup {
-    connection: i64,
-    campaign: i64,
-    production: i64,
-    test: i64,
-    agent_number: i64,
-    campaign_number: i64,
+    connection: ConnectionId,
+    campaign: CampaignId,
+    production: AgentId,
+    test: AgentId,
+    agent_number: PhoneNumberId,
+    campaign_number: PhoneNumberId,
     _fake: FakeProvider,
 }
 
@@ -75,7 +76,7 @@ async fn setup(app: &TestApp) -> Setup {
 }
 
 /// The resolution panel for a selection, as the tab's htmx request gets it.
-async fn resolution(app: &TestApp, campaign: i64, fields: &[(&str, String)]) -> String {
+async fn resolution(app: &TestApp, campaign: CampaignId, fields: &[(&str, String)]) -> String {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = app.post_htmx(&format!("/campaigns/{campaign}/ai-agents/resolution"), &fields).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -171,7 +172,9 @@ async fn saving_checks_the_agents_at_the_provider_and_the_template() {
 
     // A template that does not render for the sample lead.
     let template = app.add_template("Fine", "Hi {{ lead.first_name }}", "").await;
-    app.with_conn(|conn| db::templates::add_version(conn, template, "Hi {{ lead.nickname }}", None, None).unwrap());
+    app.with_conn(|conn| {
+        db::templates::add_version(conn, template, "Hi {{ lead.nickname }}", None, None, db::now()).unwrap()
+    });
     let response = app
         .post_form(
             &format!("/campaigns/{c}/ai-agents"),
@@ -260,4 +263,45 @@ async fn pickers_are_partials_that_filter_and_keep_the_choice() {
     assert!(numbers.contains("Campaign line") && !numbers.contains("Agent line"));
     let unknown = app.get(&format!("/campaigns/{}/ai-agents/pickers/nonsense", s.campaign)).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_edit_shows_the_form_again_as_typed() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    app.add_campaign("Autumn").await;
+    let id = app.add_campaign("Spring").await;
+
+    let response = app
+        .post_form(
+            &format!("/campaigns/{id}"),
+            &[("name", "Autumn"), ("timezone", "Europe/Berlin"), ("default_region", "DE"), ("description", "typed")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("A campaign named “Autumn” already exists"), "{html}");
+    assert!(html.contains("value=\"Europe/Berlin\"") && html.contains(">typed</textarea>"), "the form as typed");
+    assert!(html.contains("<h1>Spring "), "the header shows the saved campaign");
+    assert_eq!(app.with_conn(|c| db::campaigns::find(c, id).unwrap()).name, "Spring");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outcome_rules_are_saved_and_audited() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let id = app.add_campaign("Spring").await;
+
+    let response =
+        app.post_form(&format!("/campaigns/{id}/outcomes"), &[("voicemail", "callback"), ("busy", "keep")]).await;
+    assert_is_redirect_to(&response, &format!("/campaigns/{id}/outcomes"));
+    let map = app.with_conn(|c| db::campaigns::find(c, id).unwrap()).outcome_status_map;
+    assert_eq!(map.as_deref(), Some(r#"{"voicemail":"callback"}"#), "only the change is stored");
+    let tab = app.get_html(&format!("/campaigns/{id}/outcomes")).await;
+    assert!(tab.contains("Outcome rules saved.") && tab.contains("changed"));
+    let audit = app.with_conn(|c| db::audit::page(c, None, 5).unwrap());
+    assert!(audit.iter().any(|e| e.action == "campaign.outcomes"));
+
+    let bad = app.post_form(&format!("/campaigns/{id}/outcomes"), &[("voicemail", "dancing")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -7,11 +7,13 @@ use std::sync::{LazyLock, Mutex};
 use actix_web::web::Data;
 use diesel::{Connection as _, RunQueryDsl as _};
 use reqwest::StatusCode;
-use voxdial::app::{AppState, Application};
+use voxdial::app::{AppState, Application, Dependencies};
 use voxdial::config::Settings;
 use voxdial::crypto::MasterKey;
 use voxdial::db::{self, DbConnection};
 use voxdial::domain::user::{Email, PersonName, Role};
+use voxdial::ids::{AgentId, CampaignId, ConnectionId, PhoneNumberId, TemplateId, UserId};
+use voxdial::services::Ctx;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -23,8 +25,20 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 
 /// A database for one test, removed when the test ends.
 pub enum TestDatabase {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, admin_url: String, name: String },
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
+    /// Another app's database (a second instance); its owner removes it.
+    Shared {
+        url: String,
+        postgres: bool,
+    },
 }
 
 impl TestDatabase {
@@ -56,12 +70,14 @@ impl TestDatabase {
 
     pub fn url(&self) -> &str {
         match self {
-            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+            TestDatabase::Sqlite { url, .. }
+            | TestDatabase::Postgres { url, .. }
+            | TestDatabase::Shared { url, .. } => url,
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, TestDatabase::Postgres { .. })
+        matches!(self, TestDatabase::Postgres { .. } | TestDatabase::Shared { postgres: true, .. })
     }
 }
 
@@ -109,11 +125,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_deps(configure, Dependencies::default()).await
+}
+
+/// An app whose clock or provider the test supplies.
+pub async fn spawn_app_with_deps(configure: impl FnOnce(&mut Settings), deps: Dependencies) -> TestApp {
     LazyLock::force(&TRACING);
     let database = TestDatabase::create();
     let mut settings = test_settings(&database);
     configure(&mut settings);
-    let app = Application::build(settings).await.expect("building the app");
+    let app = Application::build_with(settings, deps).await.expect("building the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let handle = app.handle();
@@ -140,33 +161,53 @@ impl std::ops::Deref for TestApp {
 }
 
 impl TestApp {
+    /// A second instance of the app on the same database and secret key (as several
+    /// instances share one PostgreSQL); it must not outlive `self`.
+    pub async fn sibling(&self) -> TestApp {
+        let mut settings = self.state.settings.clone();
+        settings.bind = "127.0.0.1:0".into();
+        let database =
+            TestDatabase::Shared { url: self.database.url().to_owned(), postgres: self.database.is_postgres() };
+        let app = Application::build(settings).await.expect("building the second instance");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (state, handle) = (app.state(), app.handle());
+        tokio::spawn(app.run_until_stopped());
+        let session = TestSession::new(&address);
+        TestApp { address, state, session, handle, database }
+    }
+
     /// Another browser (own cookies) against the same app.
     pub fn new_session(&self) -> TestSession {
         TestSession::new(&self.address)
     }
 
+    /// The services' context, to drive services and background steps directly.
+    pub fn ctx(&self) -> &Ctx {
+        &self.state.ctx
+    }
+
     /// A connection to the test database, for arranging and asserting directly.
     pub fn conn(&self) -> db::PooledConnection {
-        self.state.db.get().expect("database connection")
+        self.state.ctx.db.get().expect("database connection")
     }
 
     pub fn with_conn<T>(&self, work: impl FnOnce(&mut DbConnection) -> T) -> T {
         work(&mut self.conn())
     }
 
-    pub fn create_user(&self, email: &str, name: &str, role: Role) -> i64 {
+    pub fn create_user(&self, email: &str, name: &str, role: Role) -> UserId {
         let hash = voxdial::auth::password::hash_blocking(PASSWORD).unwrap();
         let email = Email::parse(email).unwrap();
         let name = PersonName::parse(name).unwrap();
-        self.with_conn(|conn| db::users::insert(conn, &email, &name, &hash, role).unwrap())
+        self.with_conn(|conn| db::users::insert(conn, &email, &name, &hash, role, db::now()).unwrap())
     }
 
     /// Creates an admin and logs the default session in as them.
-    pub async fn login_as_admin(&self) -> i64 {
+    pub async fn login_as_admin(&self) -> UserId {
         self.login_as("admin@example.com", "Ada Admin", Role::Admin).await
     }
 
-    pub async fn login_as(&self, email: &str, name: &str, role: Role) -> i64 {
+    pub async fn login_as(&self, email: &str, name: &str, role: Role) -> UserId {
         let id = self.create_user(email, name, role);
         let response = self.login(email, PASSWORD).await;
         assert_is_redirect_to(&response, "/");
@@ -288,7 +329,7 @@ pub fn screenshot_dir() -> PathBuf {
 }
 
 /// The id at the end of a redirect's location, e.g. `/campaigns/7/ai-agents` → 7.
-pub fn id_from_location(response: &reqwest::Response, prefix: &str) -> i64 {
+pub fn id_from_location<Id: std::str::FromStr>(response: &reqwest::Response, prefix: &str) -> Id {
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_else(|| {
         panic!("expected a redirect, got {}", response.status());
     });
@@ -301,7 +342,7 @@ pub fn id_from_location(response: &reqwest::Response, prefix: &str) -> i64 {
 
 /// Setting up the catalog through the pages, as a user would.
 impl TestSession {
-    pub async fn add_connection(&self, name: &str, base_url: &str) -> i64 {
+    pub async fn add_connection(&self, name: &str, base_url: &str) -> ConnectionId {
         let response = self
             .post_form(
                 "/settings/providers",
@@ -318,7 +359,13 @@ impl TestSession {
         id_from_location(&response, "/settings/providers/")
     }
 
-    pub async fn add_number(&self, connection_id: i64, e164: &str, label: &str, provider_id: &str) -> i64 {
+    pub async fn add_number(
+        &self,
+        connection_id: ConnectionId,
+        e164: &str,
+        label: &str,
+        provider_id: &str,
+    ) -> PhoneNumberId {
         let response = self
             .post_form(
                 "/phone-numbers",
@@ -336,7 +383,13 @@ impl TestSession {
         self.last_id("phone_numbers", provider_id).await
     }
 
-    pub async fn add_agent(&self, connection_id: i64, name: &str, agent_id: &str, default_number: Option<i64>) -> i64 {
+    pub async fn add_agent(
+        &self,
+        connection_id: ConnectionId,
+        name: &str,
+        agent_id: &str,
+        default_number: Option<PhoneNumberId>,
+    ) -> AgentId {
         let number = default_number.map(|n| n.to_string()).unwrap_or_default();
         let response = self
             .post_form(
@@ -353,7 +406,7 @@ impl TestSession {
         self.last_id("voice_agents", agent_id).await
     }
 
-    pub async fn add_template(&self, name: &str, system_prompt: &str, first_message: &str) -> i64 {
+    pub async fn add_template(&self, name: &str, system_prompt: &str, first_message: &str) -> TemplateId {
         let response = self
             .post_form(
                 "/templates",
@@ -363,7 +416,7 @@ impl TestSession {
         id_from_location(&response, "/templates/")
     }
 
-    pub async fn add_campaign(&self, name: &str) -> i64 {
+    pub async fn add_campaign(&self, name: &str) -> CampaignId {
         let response = self
             .post_form(
                 "/campaigns",
@@ -374,7 +427,7 @@ impl TestSession {
     }
 
     /// Finds the id of a row by its provider id through the list pages' HTML ids.
-    async fn last_id(&self, table: &str, provider_id: &str) -> i64 {
+    async fn last_id<Id: std::str::FromStr>(&self, table: &str, provider_id: &str) -> Id {
         let (page, marker) = match table {
             "phone_numbers" => ("/phone-numbers", "id=\"number-"),
             _ => ("/agents", "id=\"agent-"),
@@ -383,14 +436,14 @@ impl TestSession {
         let at = html.find(provider_id).unwrap_or_else(|| panic!("{provider_id} not listed on {page}"));
         let start = html[..at].rfind(marker).expect("row id") + marker.len();
         let end = start + html[start..].find('"').unwrap();
-        html[start..end].parse().unwrap()
+        html[start..end].parse().unwrap_or_else(|_| panic!("no id for {provider_id}"))
     }
 }
 
 /// Lead imports through the pages.
 impl TestSession {
     /// Uploads a CSV file to a campaign; the response is the redirect to the mapping step.
-    pub async fn upload_csv(&self, campaign_id: i64, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    pub async fn upload_csv(&self, campaign_id: CampaignId, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
         let token = self.csrf_token().await;
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()).mime_str("text/csv").unwrap();
         self.client
@@ -404,11 +457,8 @@ impl TestSession {
 
 impl TestApp {
     /// Runs the import worker once, as the background loop would.
-    pub async fn run_imports(&self) -> Option<i64> {
-        let db = self.state.db.clone();
-        tokio::task::spawn_blocking(move || voxdial::imports::step(&db, "test-worker", db::now(), &|| true))
-            .await
-            .unwrap()
-            .unwrap()
+    pub async fn run_imports(&self) -> Option<voxdial::ids::ImportId> {
+        let ctx = self.ctx().clone();
+        tokio::task::spawn_blocking(move || voxdial::imports::step(&ctx, db::now(), &|| true)).await.unwrap().unwrap()
     }
 }

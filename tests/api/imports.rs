@@ -7,18 +7,22 @@ use std::process::{Command, Stdio};
 
 use reqwest::StatusCode;
 use voxdial::db;
+use voxdial::domain::phone::E164;
+use voxdial::ids::{CampaignId, ImportId};
+use voxdial::imports::ImportStatus;
+use voxdial::services::{Ctx, InstanceId};
 
 use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location, spawn_app, spawn_app_with};
 
-async fn campaign(app: &TestApp) -> i64 {
+async fn campaign(app: &TestApp) -> CampaignId {
     app.login_as_admin().await;
     app.add_campaign("Spring").await
 }
 
 /// Uploads, then starts with the guessed mapping (overridden where given).
-async fn import(app: &TestApp, campaign: i64, csv: &str, mode: &str) -> i64 {
+async fn import(app: &TestApp, campaign: CampaignId, csv: &str, mode: &str) -> ImportId {
     let response = app.upload_csv(campaign, "leads.csv", csv.as_bytes().to_vec()).await;
-    let import = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
+    let import: ImportId = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
     let page = app.get_html(&format!("/campaigns/{campaign}/imports/{import}")).await;
     let mut fields = selected_mapping(&page);
     fields.push(("duplicate_mode".into(), mode.into()));
@@ -27,6 +31,10 @@ async fn import(app: &TestApp, campaign: i64, csv: &str, mode: &str) -> i64 {
     assert_is_redirect_to(&started, &format!("/campaigns/{campaign}/imports/{import}"));
     assert_eq!(app.run_imports().await, Some(import));
     import
+}
+
+fn phone(number: &str) -> E164 {
+    E164::parse(number, None).unwrap()
 }
 
 /// The mapping the page proposes: (`column_N`, target) for each select.
@@ -57,7 +65,7 @@ async fn a_csv_with_bom_semicolons_and_quotes_is_previewed_mapped_and_imported()
                Ana;Lima;(212) 555-0123;ANA@example.com;\"Lima; Logistics\";gold;\"line one\nline two\"\n\
                Bo;Chen;+14155550100;;;silver;\n";
     let response = app.upload_csv(campaign, "leads.csv", csv.as_bytes().to_vec()).await;
-    let import = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
+    let import: ImportId = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
 
     let page = app.get_html(&format!("/campaigns/{campaign}/imports/{import}")).await;
     assert!(page.contains("2 rows") && page.contains("semicolon-separated"));
@@ -78,11 +86,11 @@ async fn a_csv_with_bom_semicolons_and_quotes_is_previewed_mapped_and_imported()
     let progress = app.get_html(&format!("/campaigns/{campaign}/imports/{import}/progress")).await;
     assert!(progress.contains("Import finished") && !progress.contains("every 1s"), "{progress}");
     let leads = app.with_conn(|c| {
-        let (ids, _) = db::leads::search_candidates(c, &[campaign], "ana", None).unwrap();
+        let (ids, _) = db::lead_lists::search_candidates(c, &[campaign], "ana", None).unwrap();
         db::leads::find(c, ids[0]).unwrap()
     });
-    assert_eq!(leads.phone, "+12125550123");
-    assert_eq!(leads.email.as_deref(), Some("ana@example.com"));
+    assert_eq!(leads.phone.as_str(), "+12125550123");
+    assert_eq!(leads.email.as_ref().map(|e| e.as_str()), Some("ana@example.com"));
     assert_eq!(leads.company.as_deref(), Some("Lima; Logistics"));
     assert_eq!(leads.custom_map().get("Plan").unwrap(), "gold");
     assert!(!leads.custom_map().contains_key("Notes"), "ignored column");
@@ -103,7 +111,7 @@ async fn bad_rows_are_reported_and_never_stop_the_good_ones() {
     let import = import(&app, campaign, csv, "skip").await;
     let done = app.with_conn(|c| db::imports::find(c, import).unwrap());
     assert_eq!((done.inserted_rows, done.failed_rows, done.skipped_rows), (2, 3, 1));
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status, ImportStatus::Completed);
 
     let report = app.get(&format!("/campaigns/{campaign}/imports/{import}/errors.csv")).await;
     assert_eq!(report.status(), StatusCode::OK);
@@ -116,7 +124,7 @@ async fn bad_rows_are_reported_and_never_stop_the_good_ones() {
             || lines[1].contains("not a phone number"),
         "{text}"
     );
-    assert!(lines[2].starts_with("4,email,") && lines[2].contains("not an email address"), "{text}");
+    assert!(lines[2].starts_with("4,email,") && lines[2].contains("not a valid email address"), "{text}");
     assert!(lines[3].starts_with("5,status,") && lines[3].contains("Unknown lead status"), "{text}");
     assert_eq!(lines.len(), 4);
 }
@@ -131,7 +139,7 @@ async fn duplicates_are_skipped_or_update_only_the_values_given() {
         import(&app, campaign, "first name,phone,company,region\nAnabel,+12125550101,,north\n", "update").await;
     let done = app.with_conn(|c| db::imports::find(c, updated).unwrap());
     assert_eq!((done.updated_rows, done.inserted_rows), (1, 0));
-    let lead = app.with_conn(|c| db::leads::find_live_by_phone(c, campaign, "+12125550101").unwrap().unwrap());
+    let lead = app.with_conn(|c| db::leads::find_live_by_phone(c, campaign, &phone("+12125550101")).unwrap().unwrap());
     assert_eq!(lead.first_name, "Anabel");
     assert_eq!(lead.last_name, "Lima", "not in the file: kept");
     assert_eq!(lead.company.as_deref(), Some("Acme"), "empty in the file: kept");
@@ -156,7 +164,7 @@ async fn a_file_without_a_phone_column_cannot_start() {
     let app = spawn_app().await;
     let campaign = campaign(&app).await;
     let response = app.upload_csv(campaign, "nophone.csv", b"name,city\nAna,Lisbon\n".to_vec()).await;
-    let import = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
+    let import: ImportId = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
     let page = app.get_html(&format!("/campaigns/{campaign}/imports/{import}")).await;
     let mut fields = selected_mapping(&page);
     fields.push(("duplicate_mode".into(), "skip".into()));
@@ -164,7 +172,7 @@ async fn a_file_without_a_phone_column_cannot_start() {
     let refused = app.post_form(&format!("/campaigns/{campaign}/imports/{import}/start"), &fields).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().await.unwrap().contains("Map one column to Phone"));
-    assert_eq!(app.with_conn(|c| db::imports::find(c, import).unwrap()).status, "draft");
+    assert_eq!(app.with_conn(|c| db::imports::find(c, import).unwrap()).status, ImportStatus::Draft);
     assert_eq!(app.run_imports().await, None, "nothing was queued");
 }
 
@@ -178,7 +186,7 @@ async fn an_interrupted_import_resumes_after_the_lease_without_duplicates() {
         csv.push_str(&format!("Lead {n},+1212555{:04}\n", n));
     }
     let response = app.upload_csv(campaign, "big.csv", csv.into_bytes()).await;
-    let import = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
+    let import: ImportId = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
     app.post_form(
         &format!("/campaigns/{campaign}/imports/{import}/start"),
         &[("column_0", "full_name"), ("column_1", "phone")],
@@ -187,26 +195,31 @@ async fn an_interrupted_import_resumes_after_the_lease_without_duplicates() {
 
     // A worker claims it, commits one batch, and dies.
     let now = db::now();
-    app.with_conn(|c| {
-        assert_eq!(db::imports::claim(c, import, "dead-worker", now, now + chrono::Duration::seconds(60)).unwrap(), 1);
-        voxdial::imports::run(c, import, "dead-worker", &mut |_| ControlFlow::Break(())).unwrap();
-    });
+    let worker = |name: &str| Ctx { instance_id: InstanceId(name.into()), ..app.ctx().clone() };
+    let (dead, other) = (worker("dead-worker"), worker("other"));
+    let claimed = tokio::task::spawn_blocking(move || {
+        voxdial::imports::work(&dead, import, now, &mut |_| ControlFlow::Break(())).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(claimed);
     let partial = app.with_conn(|c| db::imports::find(c, import).unwrap());
-    assert_eq!((partial.status.as_str(), partial.processed_rows), ("running", voxdial::imports::BATCH_ROWS as i32));
+    assert_eq!((partial.status, partial.processed_rows), (ImportStatus::Running, voxdial::imports::BATCH_ROWS as i32));
 
     // While the lease lasts nobody else takes it; afterwards the next worker resumes.
-    let db = app.state.db.clone();
-    let soon = tokio::task::spawn_blocking(move || voxdial::imports::step(&db, "other", now, &|| true))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(soon, None);
-    let db = app.state.db.clone();
+    let (blocked, soon) = tokio::task::spawn_blocking({
+        let other = other.clone();
+        move || {
+            let blocked = voxdial::imports::work(&other, import, now, &mut |_| ControlFlow::Continue(())).unwrap();
+            (blocked, voxdial::imports::step(&other, now, &|| true).unwrap())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!((blocked, soon), (false, None));
     let later = now + chrono::Duration::seconds(120);
-    let resumed = tokio::task::spawn_blocking(move || voxdial::imports::step(&db, "other", later, &|| true))
-        .await
-        .unwrap()
-        .unwrap();
+    let resumed =
+        tokio::task::spawn_blocking(move || voxdial::imports::step(&other, later, &|| true)).await.unwrap().unwrap();
     assert_eq!(resumed, Some(import));
 
     let done = app.with_conn(|c| db::imports::find(c, import).unwrap());
@@ -250,7 +263,7 @@ async fn the_command_line_imports_with_the_same_rules() {
     assert!(stdout.contains("Phone Number → Phone") && stdout.contains("Plan → Custom field"), "{stdout}");
     assert!(stdout.contains("1 new, 0 updated, 0 skipped as duplicates, 1 with errors"), "{stdout}");
     assert!(std::fs::read_to_string(&report).unwrap().contains("3,Phone Number,"));
-    let lead = app.with_conn(|c| db::leads::find_live_by_phone(c, campaign, "+12125550123").unwrap().unwrap());
+    let lead = app.with_conn(|c| db::leads::find_live_by_phone(c, campaign, &phone("+12125550123")).unwrap().unwrap());
     assert_eq!((lead.first_name.as_str(), lead.last_name.as_str()), ("Ana", "Lima"));
 
     let unknown = Command::new(env!("CARGO_BIN_EXE_voxdial"))
@@ -267,14 +280,14 @@ async fn the_background_worker_picks_up_queued_imports_by_itself() {
     let app = spawn_app_with(|s| s.background_tasks = true).await;
     let campaign = campaign(&app).await;
     let response = app.upload_csv(campaign, "leads.csv", b"phone\n+12125550101\n+12125550102\n".to_vec()).await;
-    let import = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
+    let import: ImportId = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
     app.post_form(
         &format!("/campaigns/{campaign}/imports/{import}/start"),
         &[("column_0", "phone"), ("duplicate_mode", "skip")],
     )
     .await;
     for _ in 0..100 {
-        if app.with_conn(|c| db::imports::find(c, import).unwrap()).status == "completed" {
+        if app.with_conn(|c| db::imports::find(c, import).unwrap()).status == ImportStatus::Completed {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

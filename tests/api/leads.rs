@@ -3,13 +3,16 @@
 
 use reqwest::StatusCode;
 use voxdial::db;
-use voxdial::domain::lead::{LeadInput, RawLead};
-use voxdial::domain::phone::Region;
+use voxdial::db::suppression::NewEntry;
+use voxdial::domain::lead::{LeadInput, LeadStatus, RawLead};
+use voxdial::domain::phone::{E164, Region};
+use voxdial::domain::suppression::SuppressionSource;
+use voxdial::ids::{CampaignId, LeadId};
 
 use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location, spawn_app};
 
 /// Inserts leads straight through the data layer (fast arranging).
-fn seed(app: &TestApp, campaign: i64, leads: &[(&str, &str, &str, &str)]) -> Vec<i64> {
+fn seed(app: &TestApp, campaign: CampaignId, leads: &[(&str, &str, &str, &str)]) -> Vec<LeadId> {
     app.with_conn(|c| {
         leads
             .iter()
@@ -30,7 +33,7 @@ fn seed(app: &TestApp, campaign: i64, leads: &[(&str, &str, &str, &str)]) -> Vec
 }
 
 /// Lead ids shown on a list page, in order.
-fn listed_ids(html: &str) -> Vec<i64> {
+fn listed_ids(html: &str) -> Vec<LeadId> {
     html.match_indices("name=\"lead_id\" value=\"")
         .map(|(at, m)| {
             let start = at + m.len();
@@ -60,7 +63,7 @@ async fn a_lead_is_added_by_hand_with_clear_field_errors() {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
     assert!(html.contains("is not a valid phone number") || html.contains("is not a phone number"));
-    assert!(html.contains("is not an email address") && html.contains("is not an IANA timezone"));
+    assert!(html.contains("is not a valid email address") && html.contains("is not an IANA timezone"));
     assert!(html.contains("value=\"Ana\""), "what was typed stays");
 
     let created = app
@@ -75,7 +78,7 @@ async fn a_lead_is_added_by_hand_with_clear_field_errors() {
             ],
         )
         .await;
-    let id = id_from_location(&created, "/leads/");
+    let id: LeadId = id_from_location(&created, "/leads/");
     let page = app.get_html(&format!("/leads/{id}")).await;
     assert!(
         page.contains("+12125550123") && page.contains("America/New_York") && page.contains("from the phone number")
@@ -109,7 +112,7 @@ async fn editing_a_lead_keeps_its_due_time_in_step_with_its_status() {
         .await;
     assert_is_redirect_to(&response, &format!("/leads/{id}"));
     let lead = app.with_conn(|c| db::leads::find(c, id).unwrap());
-    assert_eq!(lead.status, "not_interested");
+    assert_eq!(lead.status, LeadStatus::NotInterested);
     assert_eq!(lead.next_call_at, None, "a final status is never due");
     assert_eq!(lead.custom_map().len(), 2);
 
@@ -149,7 +152,7 @@ async fn lists_page_forwards_and_back_by_keyset_without_gaps() {
 
     // Name order pages too.
     let by_name = app.get_html(&format!("{base}?sort=name")).await;
-    let names: Vec<i64> = listed_ids(&by_name);
+    let names: Vec<LeadId> = listed_ids(&by_name);
     let mut expected = ids.clone();
     expected.reverse();
     assert_eq!(names, expected[..50]);
@@ -250,4 +253,68 @@ async fn bulk_delete_asks_first_then_soft_deletes() {
         )
         .await;
     assert_is_redirect_to(&off_site, "/leads");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lead_page_names_the_zone_calls_are_timed_in_and_where_it_comes_from() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let campaign = app.add_campaign("Spring").await;
+    let ids = seed(&app, campaign, &[("Ana", "Lima", "+18005550123", "Acme"), ("Bo", "Chen", "+12125550123", "B")]);
+
+    // A toll-free number spans every US zone: the campaign's zone applies.
+    let toll_free = app.get_html(&format!("/leads/{}", ids[0])).await;
+    assert!(toll_free.contains("America/New_York") && toll_free.contains("the campaign&#39;s zone"), "{toll_free}");
+
+    let saved =
+        app.post_form(&format!("/leads/{}", ids[1]), &[("phone", "+12125550123"), ("timezone", "Europe/Lisbon")]).await;
+    assert_is_redirect_to(&saved, &format!("/leads/{}", ids[1]));
+    let explicit = app.get_html(&format!("/leads/{}", ids[1])).await;
+    assert!(explicit.contains("Europe/Lisbon") && explicit.contains("set on the lead"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_do_not_call_list_pages_searches_adds_once_and_removes_after_asking() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let now = db::now();
+    app.with_conn(|c| {
+        for n in 0..105 {
+            let phone = E164::parse(&format!("+1212555{n:04}"), None).unwrap();
+            let entry = NewEntry {
+                phone: &phone,
+                campaign_id: None,
+                reason: "seeded",
+                source: SuppressionSource::Manual,
+                created_by: None,
+                interaction_id: None,
+            };
+            assert!(db::suppression::add(c, &entry, now).unwrap());
+        }
+    });
+
+    let first = app.get_html("/dnc").await;
+    assert_eq!(first.matches("Remove…").count(), 100);
+    assert!(first.contains("+12125550104") && !first.contains("+12125550004"), "newest first");
+    let rest = app.get_html(&link(&first, "More →").unwrap()).await;
+    assert_eq!(rest.matches("Remove…").count(), 5);
+    assert!(rest.contains("+12125550000") && link(&rest, "More →").is_none());
+    let found = app.get_html("/dnc?q=%2B1+212+555+0042").await;
+    assert_eq!(found.matches("Remove…").count(), 1);
+
+    let added = app.post_form("/dnc", &[("phone", "(415) 555-0100"), ("reason", "wrote to us")]).await;
+    assert_is_redirect_to(&added, "/dnc");
+    let page = app.get_html("/dnc").await;
+    assert!(page.contains("+14155550100 will not be called."));
+    app.post_form("/dnc", &[("phone", "+14155550100")]).await;
+    assert!(app.get_html("/dnc").await.contains("+14155550100 was already on that list."));
+    let bad = app.post_form("/dnc", &[("phone", "12")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let remove = link(&page, "Remove…").unwrap();
+    assert!(app.get_html(&remove).await.contains("Remove +14155550100 from the do-not-call list?"));
+    let removed = app.post_form(&remove, &[]).await;
+    assert_is_redirect_to(&removed, "/dnc");
+    let after = app.get_html("/dnc").await;
+    assert!(after.contains("+14155550100 is no longer on that list.") && !after.contains("wrote to us"));
 }

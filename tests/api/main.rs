@@ -9,6 +9,7 @@ mod helpers;
 mod agents;
 mod auth;
 mod browser;
+mod call_safety;
 mod calls;
 mod campaigns;
 mod cli;

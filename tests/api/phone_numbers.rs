@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use voxdial::db;
+use voxdial::provider::Telephony;
 
 use crate::fake_provider::{FakeProvider, twilio_number};
 use crate::helpers::{assert_is_redirect_to, spawn_app};
@@ -16,8 +17,8 @@ async fn numbers_added_by_hand_are_normalised_to_e164() {
 
     app.add_number(conn_id, "(415) 555-2671", "Sales line", "pn_sales").await;
     let numbers = app.with_conn(|c| db::phone_numbers::list(c).unwrap());
-    assert_eq!(numbers[0].number.e164, "+14155552671");
-    assert_eq!(numbers[0].number.telephony, "twilio");
+    assert_eq!(numbers[0].number.e164.as_str(), "+14155552671");
+    assert_eq!(numbers[0].number.telephony, Telephony::Twilio);
 
     let bad = app
         .post_form(
@@ -77,17 +78,27 @@ async fn numbers_are_imported_from_the_provider_by_choice() {
     assert_is_redirect_to(&response, "/phone-numbers");
     let numbers = app.with_conn(|c| db::phone_numbers::list(c).unwrap());
     assert_eq!(numbers.len(), 1);
-    assert_eq!((numbers[0].number.e164.as_str(), numbers[0].number.telephony.as_str()), ("+442079460958", "sip_trunk"));
+    assert_eq!((numbers[0].number.e164.as_str(), numbers[0].number.telephony), ("+442079460958", Telephony::SipTrunk));
     assert_eq!(numbers[0].number.label, "London");
 
     // Importing again offers it as already imported and never duplicates.
     let again = app.get_html(&format!("/phone-numbers/import?connection={conn_id}")).await;
     assert!(again.contains("imported"));
+    assert!(!again.contains(r#"value="pn_2""#) && !again.contains(r#"value="pn_3""#), "no box: {again}");
+    assert!(again.contains(r#"name="phone_number_id" value="pn_1" checked"#), "{again}");
     app.post_form(
         "/phone-numbers/import",
         &[("connection", &conn_id.to_string()), ("phone_number_id", "pn_2"), ("phone_number_id", "pn_1")],
     )
     .await;
+    assert_eq!(app.with_conn(|c| db::phone_numbers::list(c).unwrap()).len(), 2);
+    assert!(app.get_html("/phone-numbers").await.contains("Imported 1 number(s): +14155550100."));
+
+    // A number voxdial cannot call from is reported, not stored.
+    app.post_form("/phone-numbers/import", &[("connection", &conn_id.to_string()), ("phone_number_id", "pn_3")]).await;
+    assert!(app.get_html("/phone-numbers").await.contains(
+        "Nothing new to import. Skipped (not a Twilio or SIP-trunk number voxdial can call from): +919876543210."
+    ));
     assert_eq!(app.with_conn(|c| db::phone_numbers::list(c).unwrap()).len(), 2);
 }
 

@@ -126,7 +126,7 @@ async fn html_in_lead_data_reaches_the_prompt_but_is_escaped_on_the_page() {
     app.login_as_admin().await;
     let campaign = app.add_campaign("Spring").await;
     let now = db::now();
-    let lead_id: i64 = app.with_conn(|c| {
+    let lead_id: voxdial::ids::LeadId = app.with_conn(|c| {
         diesel::insert_into(leads::table)
             .values((
                 leads::campaign_id.eq(campaign),
@@ -175,4 +175,27 @@ async fn html_in_lead_data_reaches_the_prompt_but_is_escaped_on_the_page() {
         )
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn template_names_are_unique_and_a_rename_is_audited() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    app.add_template("Opening", "Hello.", "").await;
+    let id = app.add_template("Follow-up", "Hello again.", "").await;
+
+    let duplicate = app.post_form("/templates", &[("name", "Opening"), ("system_prompt", "Other.")]).await;
+    assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = duplicate.text().await.unwrap();
+    assert!(html.contains("A template named “Opening” already exists") && html.contains("Other."), "{html}");
+
+    let taken = app.post_form(&format!("/templates/{id}"), &[("name", "Opening"), ("system_prompt", "v2")]).await;
+    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.with_conn(|c| db::templates::latest_version(c, id).unwrap()).version, 1, "nothing saved");
+
+    let renamed = app.post_form(&format!("/templates/{id}"), &[("name", "Second call"), ("system_prompt", "v2")]).await;
+    assert_is_redirect_to(&renamed, &format!("/templates/{id}"));
+    let audit = app.with_conn(|c| db::audit::page(c, None, 5).unwrap());
+    assert!(audit.iter().any(|e| e.action == "prompt_template.update"
+        && e.summary == "Saved version 2 of the prompt template “Second call” (renamed from “Follow-up”)"));
 }

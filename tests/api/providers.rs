@@ -2,7 +2,10 @@
 
 use reqwest::StatusCode;
 use voxdial::db;
+use voxdial::db::webhook_events::NewEvent;
 use voxdial::domain::user::Role;
+use voxdial::domain::webhook::ProcessingState;
+use voxdial::provider::SignatureVerdict;
 
 use crate::fake_provider::{API_KEY, FakeProvider};
 use crate::helpers::{assert_is_redirect_to, spawn_app};
@@ -186,4 +189,60 @@ async fn the_audit_log_is_visible_to_admins_with_paging() {
     let before: String = first[start..].chars().take_while(char::is_ascii_digit).collect();
     let second = app.get_html(&format!("/settings/audit?before={before}")).await;
     assert!(second.contains("Created the campaign “Campaign 00”"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parked_webhook_event_stands_out_and_an_admin_can_retry_it() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let fake = FakeProvider::start().await;
+    let connection = app.add_connection("Conn", &fake.url()).await;
+    let now = app.ctx().clock.now();
+    let event = app.with_conn(|c| {
+        let new = NewEvent {
+            provider_connection_id: connection,
+            event_type: "post_call_transcription",
+            conversation_id: Some("conv_parked"),
+            event_timestamp: None,
+            signature_verdict: SignatureVerdict::Valid,
+            processing_state: ProcessingState::Pending,
+            processing_result: None,
+            raw_body: "{}",
+            received_at: now,
+        };
+        let id = db::webhook_events::insert(c, &new).unwrap().expect("a new event");
+        db::webhook_events::record_failure(c, id, "boom: the database was away", None, now).unwrap();
+        id
+    });
+
+    let log = app.get_html("/settings/webhooks").await;
+    assert!(log.contains("1 event kept failing and is parked"), "the count is shown at the top");
+    assert!(log.contains("Parked (kept failing)") && log.contains("Last error: boom: the database was away"));
+    assert!(log.contains(&format!("action=\"/settings/webhooks/{event}/retry\"")), "a Retry now button");
+    let detail = app.get_html(&format!("/settings/webhooks/{event}")).await;
+    assert!(detail.contains("Parked (kept failing)") && detail.contains("Retry now"));
+
+    let retried = app.post_form(&format!("/settings/webhooks/{event}/retry"), &[]).await;
+    assert_is_redirect_to(&retried, "/settings/webhooks");
+    let stored = app.with_conn(|c| db::webhook_events::find(c, event).unwrap());
+    assert_eq!((stored.processing_state, stored.retry_at, stored.processed_at), (ProcessingState::Pending, None, None));
+    let log = app.get_html("/settings/webhooks").await;
+    assert!(log.contains(&format!("Webhook event #{event} is queued to be applied again.")));
+    assert!(!log.contains("kept failing and") && !log.contains("Retry now"), "nothing is parked any more");
+    assert!(log.contains("webhook-pending"));
+    let audit = app.with_conn(|c| db::audit::page(c, None, 5).unwrap());
+    assert!(audit.iter().any(|e| e.action == "webhook_event.retry" && e.object_id == Some(event.get())));
+
+    let again = app.post_form(&format!("/settings/webhooks/{event}/retry"), &[]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "only a parked event is retried");
+    assert!(again.text().await.unwrap().contains("is not parked"));
+    assert_eq!(app.post_form("/settings/webhooks/9999/retry", &[]).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_cannot_retry_webhook_events() {
+    let app = spawn_app().await;
+    app.login_as("ana@example.com", "Ana", Role::Member).await;
+    assert_eq!(app.get("/settings/webhooks").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form("/settings/webhooks/1/retry", &[]).await.status(), StatusCode::FORBIDDEN);
 }

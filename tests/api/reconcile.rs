@@ -5,12 +5,12 @@ use chrono::Duration;
 use serde_json::json;
 use voxdial::calls::reconcile::{Reconciled, step};
 use voxdial::db;
+use voxdial::domain::interaction::CallStatus;
+use voxdial::domain::lead::LeadStatus;
+use voxdial::domain::outcome::Outcome;
 
 use crate::call_setup::{call_now, call_setup, dialing_call, interaction, transcription};
 use crate::helpers::spawn_app;
-
-const AFTER: Duration = Duration::minutes(15);
-const GIVE_UP: Duration = Duration::hours(2);
 
 fn later(minutes: i64) -> chrono::NaiveDateTime {
     db::now() + Duration::minutes(minutes)
@@ -32,13 +32,13 @@ async fn a_call_the_provider_finished_is_completed_from_its_answer() {
         .await;
 
     // Too early: nothing is asked.
-    assert_eq!(step(&app.state, later(1), AFTER, GIVE_UP).await.unwrap(), Reconciled::default());
-    let done = step(&app.state, later(20), AFTER, GIVE_UP).await.unwrap();
+    assert_eq!(step(app.ctx(), later(1)).await.unwrap(), Reconciled::default());
+    let done = step(app.ctx(), later(20)).await.unwrap();
     assert_eq!(done, Reconciled { completed: 1, ..Reconciled::default() });
     let call = interaction(&app, id);
-    assert_eq!((call.status.as_str(), call.outcome.as_deref()), ("completed", Some("interested")));
+    assert_eq!((call.status, call.outcome), (CallStatus::Completed, Some(Outcome::Interested)));
     assert_eq!(app.with_conn(|c| db::interactions::transcript(c, id).unwrap()).len(), 6);
-    assert_eq!(app.with_conn(|c| db::leads::find(c, s.lead).unwrap()).status, "qualified");
+    assert_eq!(app.with_conn(|c| db::leads::find(c, s.lead).unwrap()).status, LeadStatus::Qualified);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,20 +51,20 @@ async fn a_conversation_the_provider_reports_failed_ends_as_failed() {
     s.fake
         .with_conversation(&conversation, 200, json!({"agent_id": "agent_prod", "conversation_id": conversation, "status": "failed", "transcript": [], "metadata": {"call_duration_secs": 0}}))
         .await;
-    assert_eq!(step(&app.state, later(20), AFTER, GIVE_UP).await.unwrap().failed, 1);
-    assert_eq!(interaction(&app, id).status, "failed");
+    assert_eq!(step(app.ctx(), later(20)).await.unwrap().failed, 1);
+    assert_eq!(interaction(&app, id).status, CallStatus::Failed);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_conversation_nobody_knows_is_marked_unknown_and_held_for_review() {
+async fn r_reconcile_a_conversation_nobody_knows_is_marked_unknown_and_held_for_review() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let (id, _) = call_now(&app, s.lead).await;
     let id = id.unwrap();
     s.fake.with_conversation(&format!("conv_{id}"), 404, json!({"detail": "Conversation not found"})).await;
-    assert_eq!(step(&app.state, later(20), AFTER, GIVE_UP).await.unwrap().unknown, 1);
+    assert_eq!(step(app.ctx(), later(20)).await.unwrap().unknown, 1);
     let call = interaction(&app, id);
-    assert_eq!((call.status.as_str(), call.error_code.as_deref()), ("unknown", Some("OUTCOME_UNKNOWN")));
+    assert_eq!((call.status, call.error_code.as_deref()), (CallStatus::Unknown, Some("OUTCOME_UNKNOWN")));
     let lead = app.with_conn(|c| db::leads::find(c, s.lead).unwrap());
     assert!(lead.needs_review && lead.next_call_at.is_none(), "never re-dialed by itself");
     assert!(app.get_html("/").await.contains("need review"));
@@ -75,15 +75,15 @@ async fn a_conversation_nobody_knows_is_marked_unknown_and_held_for_review() {
         &transcription(&format!("conv_{id}"), Some(id), Some("callback"), 2),
     )
     .await;
-    assert_eq!(interaction(&app, id).status, "completed");
+    assert_eq!(interaction(&app, id).status, CallStatus::Completed);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_call_the_provider_never_confirmed_becomes_unknown() {
+async fn r_reconcile_a_call_the_provider_never_confirmed_becomes_unknown() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let id = dialing_call(&app, &s, s.lead, "+12125550123");
-    assert_eq!(step(&app.state, later(20), AFTER, GIVE_UP).await.unwrap().unknown, 1);
+    assert_eq!(step(app.ctx(), later(20)).await.unwrap().unknown, 1);
     assert!(interaction(&app, id).error_message.unwrap().contains("never confirmed the call"));
     assert!(s.fake.placed_calls().await.is_empty(), "nothing was dialed again");
 }
@@ -98,29 +98,10 @@ async fn a_call_still_under_way_is_left_until_it_is_too_old() {
     s.fake
         .with_conversation(&conversation, 200, json!({"agent_id": "agent_prod", "conversation_id": conversation, "status": "processing", "transcript": []}))
         .await;
-    assert_eq!(step(&app.state, later(20), AFTER, GIVE_UP).await.unwrap().still_running, 1);
-    assert_eq!(interaction(&app, id).status, "in_progress");
-    // Asked again only after another quiet spell; given up after two hours.
-    assert_eq!(step(&app.state, later(25), AFTER, GIVE_UP).await.unwrap(), Reconciled::default());
-    assert_eq!(step(&app.state, later(180), AFTER, GIVE_UP).await.unwrap().unknown, 1);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn one_instance_reconciles_at_a_time() {
-    let app = spawn_app().await;
-    let now = db::now();
-    let (a, b) = app.with_conn(|c| {
-        let a = db::leases::try_acquire(c, "reconciler", "instance-a", now, now + Duration::minutes(2)).unwrap();
-        let b = db::leases::try_acquire(c, "reconciler", "instance-b", now, now + Duration::minutes(2)).unwrap();
-        (a, b)
-    });
-    assert!(a && !b);
-    let renewed = app.with_conn(|c| {
-        db::leases::try_acquire(c, "reconciler", "instance-a", now, now + Duration::minutes(4)).unwrap()
-    });
-    let taken_over = app.with_conn(|c| {
-        db::leases::try_acquire(c, "reconciler", "instance-b", now + Duration::minutes(5), now + Duration::minutes(7))
-            .unwrap()
-    });
-    assert!(renewed && taken_over);
+    assert_eq!(step(app.ctx(), later(20)).await.unwrap().still_running, 1);
+    assert_eq!(interaction(&app, id).status, CallStatus::InProgress);
+    // Asked again a few minutes later; given up after two hours.
+    assert_eq!(step(app.ctx(), later(24)).await.unwrap(), Reconciled::default());
+    assert_eq!(step(app.ctx(), later(26)).await.unwrap().still_running, 1);
+    assert_eq!(step(app.ctx(), later(180)).await.unwrap().unknown, 1);
 }

@@ -92,7 +92,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled() {
     let response = app.post_form(&format!("/team/{admin_id}/role"), &[("role", "member")]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response.text().await.unwrap().contains("only active admin"));
-    assert_eq!(app.with_conn(|c| db::users::find(c, admin_id).unwrap()).role, "admin");
+    assert_eq!(app.with_conn(|c| db::users::find(c, admin_id).unwrap()).role, Role::Admin);
 
     assert_is_redirect_to(&app.post_form(&format!("/team/{other_admin}/enable"), &[]).await, "/team");
     assert_is_redirect_to(&app.post_form(&format!("/team/{admin_id}/role"), &[("role", "member")]).await, "/team");

@@ -4,6 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use voxdial::db;
+use voxdial::domain::interaction::CallStatus;
+use voxdial::domain::lead::LeadStatus;
+use voxdial::domain::outcome::Outcome;
+use voxdial::domain::webhook::ProcessingState;
+use voxdial::ids::InteractionId;
 
 use crate::call_setup::{
     WEBHOOK_SECRET, call_now, call_setup, dialing_call, initiation_failure, interaction, post_raw_webhook,
@@ -11,7 +16,7 @@ use crate::call_setup::{
 };
 use crate::helpers::spawn_app;
 
-fn turns(app: &crate::helpers::TestApp, id: i64) -> usize {
+fn turns(app: &crate::helpers::TestApp, id: InteractionId) -> usize {
     app.with_conn(|c| db::interactions::transcript(c, id).unwrap()).len()
 }
 
@@ -29,13 +34,13 @@ async fn a_transcription_completes_the_call_and_moves_the_lead() {
 
     let call = interaction(&app, id);
     assert_eq!(
-        (call.status.as_str(), call.outcome.as_deref(), call.duration_secs),
-        ("completed", Some("interested"), Some(42))
+        (call.status, call.outcome, call.duration_secs),
+        (CallStatus::Completed, Some(Outcome::Interested), Some(42))
     );
     assert_eq!(call.summary.as_deref(), Some("Ana wants a demo."));
     assert_eq!(turns(&app, id), 20);
     let lead = app.with_conn(|c| db::leads::find(c, s.lead).unwrap());
-    assert_eq!(lead.status, "qualified");
+    assert_eq!(lead.status, LeadStatus::Qualified);
     assert!(lead.last_contacted_at.is_some() && lead.next_call_at.is_none());
 
     let page = app.get_html(&format!("/interactions/{id}")).await;
@@ -48,7 +53,7 @@ async fn a_transcription_completes_the_call_and_moves_the_lead() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unsigned_wrongly_signed_or_stale_webhooks_are_refused_and_change_nothing() {
+async fn r_webhook_auth_unsigned_wrongly_signed_or_stale_webhooks_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let (id, _) = call_now(&app, s.lead).await;
@@ -71,14 +76,16 @@ async fn unsigned_wrongly_signed_or_stale_webhooks_are_refused_and_change_nothin
     let response = post_raw_webhook(&app, s.connection, &modified, Some(&sign(&body, WEBHOOK_SECRET, now))).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "modified body");
 
-    assert_eq!(interaction(&app, id).status, "in_progress", "nothing changed");
+    assert_eq!(interaction(&app, id).status, CallStatus::InProgress, "nothing changed");
     let events = app.with_conn(|c| db::webhook_events::page(c, None, 20).unwrap());
     let verdicts: Vec<_> = events.iter().map(|e| e.signature_verdict.as_str()).collect();
     assert_eq!(verdicts, ["mismatch", "malformed", "future", "stale", "mismatch", "missing"]);
-    assert!(events.iter().all(|e| e.processing_state == "rejected"));
+    assert!(events.iter().all(|e| e.processing_state == ProcessingState::Rejected));
 
+    // An unknown connection gets the same answer as a bad signature.
     let unknown = post_raw_webhook(&app, 999, &body, Some(&sign(&body, WEBHOOK_SECRET, now))).await;
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.text().await.unwrap(), "invalid signature");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -92,13 +99,13 @@ async fn string_timestamps_unknown_fields_and_unknown_types_are_accepted() {
     body["a_future_field"] = json!({"nested": [1, 2]});
     body["data"]["another_new_field"] = json!(true);
     assert_eq!(post_webhook(&app, s.connection, &body).await.status(), StatusCode::OK);
-    assert_eq!(interaction(&app, id).status, "completed");
+    assert_eq!(interaction(&app, id).status, CallStatus::Completed);
 
     let other = json!({"type": "conversation_rating", "event_timestamp": 1, "data": {"conversation_id": "x"}});
     let response = post_webhook(&app, s.connection, &other).await;
     assert_eq!(response.status(), StatusCode::OK);
     let kept = app.with_conn(|c| db::webhook_events::page(c, None, 1).unwrap()).remove(0);
-    assert_eq!((kept.event_type.as_str(), kept.processing_state.as_str()), ("conversation_rating", "ignored"));
+    assert_eq!((kept.event_type.as_str(), kept.processing_state), ("conversation_rating", ProcessingState::Ignored));
 
     let unreadable = post_raw_webhook(
         &app,
@@ -108,11 +115,14 @@ async fn string_timestamps_unknown_fields_and_unknown_types_are_accepted() {
     )
     .await;
     assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.with_conn(|c| db::webhook_events::page(c, None, 1).unwrap())[0].processing_state, "invalid");
+    assert_eq!(
+        app.with_conn(|c| db::webhook_events::page(c, None, 1).unwrap())[0].processing_state,
+        ProcessingState::Invalid
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn redeliveries_and_concurrent_duplicates_make_one_transition() {
+async fn r_webhook_idem_redeliveries_and_concurrent_duplicates_make_one_transition() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let (id, _) = call_now(&app, s.lead).await;
@@ -129,7 +139,7 @@ async fn redeliveries_and_concurrent_duplicates_make_one_transition() {
     let events: Vec<_> = app.with_conn(|c| db::webhook_events::page(c, None, 20).unwrap());
     assert_eq!(events.len(), 1, "one event row");
     assert_eq!(events[0].deliveries, 7);
-    assert_eq!(app.with_conn(|c| db::leads::find(c, s.lead).unwrap()).status, "qualified");
+    assert_eq!(app.with_conn(|c| db::leads::find(c, s.lead).unwrap()).status, LeadStatus::Qualified);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,19 +153,19 @@ async fn out_of_order_events_end_in_the_right_state() {
     post_webhook(&app, s.connection, &transcription(&format!("conv_{id}"), Some(id), None, 2)).await;
     let late = post_webhook(&app, s.connection, &initiation_failure(&format!("conv_{id}"), "busy")).await;
     assert!(late.text().await.unwrap().contains("had already ended as completed"));
-    assert_eq!(interaction(&app, id).status, "completed");
+    assert_eq!(interaction(&app, id).status, CallStatus::Completed);
 
     // A transcription that outruns the provider's answer is matched by voxdial's own id.
     let orphan = dialing_call(&app, &s, s.test_lead, "+12125550124");
     post_webhook(&app, s.connection, &transcription("conv_early", Some(orphan), Some("callback"), 3)).await;
     let done = interaction(&app, orphan);
-    assert_eq!((done.status.as_str(), done.provider_conversation_id.as_deref()), ("completed", Some("conv_early")));
+    assert_eq!((done.status, done.provider_conversation_id.as_deref()), (CallStatus::Completed, Some("conv_early")));
     // The provider's late answer does not move it back.
     app.with_conn(|c| {
         db::interactions::mark_accepted(c, orphan, Some("conv_early"), Some("CA_late"), db::now()).unwrap()
     });
-    assert_eq!(interaction(&app, orphan).status, "completed");
-    assert_eq!(app.with_conn(|c| db::leads::find(c, s.test_lead).unwrap()).status, "callback");
+    assert_eq!(interaction(&app, orphan).status, CallStatus::Completed);
+    assert_eq!(app.with_conn(|c| db::leads::find(c, s.test_lead).unwrap()).status, LeadStatus::Callback);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -165,7 +175,7 @@ async fn a_failure_that_arrives_before_its_call_waits_for_it() {
     let call = dialing_call(&app, &s, s.lead, "+12125550123");
     let waiting = post_webhook(&app, s.connection, &initiation_failure("conv_not_yet", "no-answer")).await;
     assert!(waiting.text().await.unwrap().contains("no call matches"));
-    assert_eq!(app.with_conn(|c| db::webhook_events::pending(c, 5).unwrap()).len(), 1);
+    assert_eq!(app.with_conn(|c| db::webhook_events::due(c, db::now(), 5).unwrap()).len(), 1);
 
     // What start_call does once the provider's answer is in: store the id, apply what waited.
     app.with_conn(|c| {
@@ -173,15 +183,15 @@ async fn a_failure_that_arrives_before_its_call_waits_for_it() {
         voxdial::calls::events::apply_waiting(c, s.connection, "conv_not_yet", db::now()).unwrap();
     });
     let done = interaction(&app, call);
-    assert_eq!((done.status.as_str(), done.outcome.as_deref()), ("no_answer", Some("no_answer")));
-    assert!(app.with_conn(|c| db::webhook_events::pending(c, 5).unwrap()).is_empty());
+    assert_eq!((done.status, done.outcome), (CallStatus::NoAnswer, Some(Outcome::NoAnswer)));
+    assert!(app.with_conn(|c| db::webhook_events::due(c, db::now(), 5).unwrap()).is_empty());
     let lead = app.with_conn(|c| db::leads::find(c, s.lead).unwrap());
-    assert_eq!(lead.status, "new", "no answer keeps the status");
+    assert_eq!(lead.status, LeadStatus::New, "no answer keeps the status");
     assert!(lead.next_call_at.unwrap() > db::now(), "and schedules a retry");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_webhook_that_fails_to_apply_is_kept_and_answered_5xx_until_it_succeeds() {
+async fn r_webhook_idem_a_webhook_that_fails_to_apply_is_kept_and_answered_5xx_until_it_succeeds() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let (id, _) = call_now(&app, s.lead).await;
@@ -205,16 +215,16 @@ async fn a_webhook_that_fails_to_apply_is_kept_and_answered_5xx_until_it_succeed
     let refused = post_webhook(&app, s.connection, &body).await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE, "the provider is asked to retry");
     let call = interaction(&app, id);
-    assert_eq!(call.status, "in_progress", "nothing of the failed attempt remains");
+    assert_eq!(call.status, CallStatus::InProgress, "nothing of the failed attempt remains");
     assert_eq!(turns(&app, id), 0);
-    let kept = app.with_conn(|c| db::webhook_events::pending(c, 5).unwrap());
+    let kept = app.with_conn(|c| db::webhook_events::due(c, db::now(), 5).unwrap());
     assert_eq!(kept.len(), 1, "the event is kept for the sweeper");
 
     app.with_conn(|c| diesel::connection::SimpleConnection::batch_execute(c, repair).unwrap());
-    let swept = app.with_conn(|c| voxdial::calls::events::sweep(c, db::now()).unwrap());
-    assert_eq!(swept, 1);
+    let swept = voxdial::calls::sweeper::sweep(app.ctx(), db::now()).await.unwrap();
+    assert_eq!(swept.applied, 1);
     let call = interaction(&app, id);
-    assert_eq!((call.status.as_str(), call.outcome.as_deref()), ("completed", Some("interested")));
+    assert_eq!((call.status, call.outcome), (CallStatus::Completed, Some(Outcome::Interested)));
     assert_eq!(turns(&app, id), 4);
     let again = post_webhook(&app, s.connection, &body).await;
     assert_eq!(again.status(), StatusCode::OK);
@@ -225,7 +235,9 @@ async fn a_webhook_that_fails_to_apply_is_kept_and_answered_5xx_until_it_succeed
 async fn busy_and_no_answer_end_the_call_without_touching_the_status() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
-    for (reason, status) in [("busy", "busy"), ("no-answer", "no_answer"), ("unknown", "failed")] {
+    for (reason, status) in
+        [("busy", CallStatus::Busy), ("no-answer", CallStatus::NoAnswer), ("unknown", CallStatus::Failed)]
+    {
         let (id, _) = call_now(&app, s.lead).await;
         let id = id.unwrap();
         let response = post_webhook(&app, s.connection, &initiation_failure(&format!("conv_{id}"), reason)).await;
@@ -251,13 +263,17 @@ async fn the_campaign_status_map_and_opt_outs_apply() {
     let mut voicemail = transcription(&format!("conv_{}", id.unwrap()), id, None, 2);
     voicemail["data"]["metadata"]["termination_reason"] = json!("Voicemail detected");
     post_webhook(&app, s.connection, &voicemail).await;
-    assert_eq!(interaction(&app, id.unwrap()).outcome.as_deref(), Some("voicemail"));
-    assert_eq!(app.with_conn(|c| db::leads::find(c, s.lead).unwrap()).status, "callback", "the campaign's rule");
+    assert_eq!(interaction(&app, id.unwrap()).outcome, Some(Outcome::Voicemail));
+    assert_eq!(
+        app.with_conn(|c| db::leads::find(c, s.lead).unwrap()).status,
+        LeadStatus::Callback,
+        "the campaign's rule"
+    );
 
     let (id, _) = call_now(&app, s.lead).await;
     post_webhook(&app, s.connection, &transcription(&format!("conv_{}", id.unwrap()), id, Some("opt_out"), 2)).await;
     let lead = app.with_conn(|c| db::leads::find(c, s.lead).unwrap());
-    assert_eq!((lead.status.as_str(), lead.next_call_at), ("do_not_call", None));
+    assert_eq!((lead.status, lead.next_call_at), (LeadStatus::DoNotCall, None));
     let dnc = app.get_html("/dnc").await;
     assert!(dnc.contains("+12125550123") && dnc.contains("opt_out"));
     let (again, _) = call_now(&app, s.lead).await;
@@ -296,7 +312,10 @@ async fn without_a_signing_secret_every_webhook_is_refused() {
         )
         .await;
     let id = crate::helpers::id_from_location(&response, "/settings/providers/");
+    let id: voxdial::ids::ConnectionId = id;
     let refused = post_webhook(&app, id, &json!({"type": "post_call_transcription", "data": {}})).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert!(refused.text().await.unwrap().contains("no webhook signing secret"));
+    assert_eq!(refused.text().await.unwrap(), "invalid signature", "no hint whether a secret is configured");
+    let kept = app.with_conn(|c| db::webhook_events::page(c, None, 1).unwrap()).remove(0);
+    assert_eq!(kept.signature_verdict, voxdial::provider::SignatureVerdict::NoSecret, "admins see why");
 }

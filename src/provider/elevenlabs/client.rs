@@ -203,10 +203,7 @@ impl VoiceProvider for Client {
         };
         let response: wire::OutboundCallResponse = self.send_json(self.request(Method::POST, path).json(&body)).await?;
         if response.success == Some(false) {
-            return Err(ProviderError::Unexpected {
-                status: 200,
-                message: response.message.unwrap_or_else(|| "the call was not started".into()),
-            });
+            return Err(ProviderError::Declined(response.message.unwrap_or_else(|| "no reason given".into())));
         }
         Ok(CallAccepted {
             conversation_id: response.conversation_id,

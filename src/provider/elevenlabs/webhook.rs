@@ -66,9 +66,9 @@ fn speaker(role: &str) -> Speaker {
 }
 
 /// voxdial's interaction id, sent as a string or a number.
-fn interaction_ref(value: &serde_json::Value) -> Option<i64> {
+fn interaction_ref(value: &serde_json::Value) -> Option<crate::ids::InteractionId> {
     match value {
-        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::Number(n) => n.as_i64().map(crate::ids::InteractionId::new),
         serde_json::Value::String(s) => s.parse().ok(),
         _ => None,
     }
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(report.termination_reason, None, "empty means none");
         assert_eq!(report.call_sid.as_deref(), Some("CA1"));
         assert_eq!(report.collected.get("outcome").unwrap(), "callback");
-        assert_eq!(report.interaction_ref, Some(42));
+        assert_eq!(report.interaction_ref, Some(crate::ids::InteractionId::new(42)));
     }
 
     #[test]

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Regenerates src/domain/dialing/us_area_codes.rs: each NANP (+1) area code → "US-XX" (USPS state code), "CA"
+(Canada) or the ISO region of a Caribbean/Pacific NANP member ("JM", "PR", …).
+
+Data: libphonenumber's English geocoding data and its +1 region metadata, as shipped in the
+`phonenumbers` package on PyPI (Apache-2.0). The version is pinned so the table changes only on
+purpose; to re-run (or to bump, edit PINNED first):
+
+    pip download phonenumbers==9.0.43 --no-deps -d /tmp/pn
+    unzip -o /tmp/pn/phonenumbers-9.0.43-py2.py3-none-any.whl -d /tmp/pn/pkg
+    python3 scripts/gen-us-area-codes.py /tmp/pn/pkg > src/domain/dialing/us_area_codes.rs
+
+How an area code is placed:
+  1. A NANP member other than US/CA whose metadata `leading_digits` is exactly that code wins
+     (876 → JM, 787 → PR).
+  2. Otherwise the geocoding entry for the 4-digit prefix "1NXX" names the state or province.
+  3. Without one, every longer prefix under the code ("Bridgeport, CT") must name the same state.
+Codes the data does not place in exactly one state, province or member are left out: toll-free
+(8XX), personal (5XX) and other non-geographic codes, which voxdial then treats as unknown. The
+script fails on a place name it cannot read, so new data is looked at before it is used.
+"""
+import re
+import sys
+
+PINNED = "9.0.43"
+
+US_STATES = {
+    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
+    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
+    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA", "Kansas": "KS",
+    "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD", "Massachusetts": "MA",
+    "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS", "Missouri": "MO", "Montana": "MT",
+    "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH", "New Jersey": "NJ",
+    "New Mexico": "NM", "New York": "NY", "North Carolina": "NC", "North Dakota": "ND",
+    "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI",
+    "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT",
+    "Vermont": "VT", "Virginia": "VA", "Washington State": "WA", "Washington D.C.": "DC",
+    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY",
+}
+CA_PROVINCES = {
+    "Alberta", "British Columbia", "British Colombia", "Manitoba", "New Brunswick",
+    "Newfoundland and Labrador", "Northwest Territories/Nunavut/Yukon",
+    "Nova Scotia/Prince Edward Island", "Ontario", "Quebec", "Saskatchewan",
+}
+CA_ABBREVIATIONS = {"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"}
+
+
+def region_of(name):
+    """"Florida" / "Miami, FL" → "US-FL"; "Ontario" / "Ajax, ON" → "CA"; else None."""
+    if name in US_STATES:
+        return "US-" + US_STATES[name]
+    if name in CA_PROVINCES:
+        return "CA"
+    suffix = name.rsplit(", ", 1)[-1] if ", " in name else None
+    if suffix in US_STATES.values():
+        return "US-" + suffix
+    if suffix in CA_ABBREVIATIONS:
+        return "CA"
+    return None
+
+
+def main():
+    sys.path.insert(0, sys.argv[1])
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.geodata import GEOCODE_DATA
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    if phonenumbers.__version__ != PINNED:
+        sys.exit(f"phonenumbers {phonenumbers.__version__} found, {PINNED} pinned: edit PINNED to bump")
+
+    members = {}
+    for region in COUNTRY_CODE_TO_REGION_CODE[1]:
+        digits = PhoneMetadata.metadata_for_region(region).leading_digits
+        if region not in ("US", "CA") and digits:
+            members[region] = digits
+
+    names_under = {}
+    for prefix, names in GEOCODE_DATA.items():
+        if prefix.startswith("1") and len(prefix) >= 4 and "en" in names:
+            names_under.setdefault(prefix[1:4], {}).setdefault(len(prefix), set()).add(names["en"])
+
+    rows, unreadable, skipped = [], [], []
+    for code in (str(n) for n in range(200, 1000)):
+        member = [r for r, digits in members.items() if re.fullmatch(digits, code)]
+        by_length = names_under.get(code, {})
+        if len(member) == 1:
+            rows.append((code, member[0]))
+            continue
+        if not by_length:
+            continue
+        names = by_length.get(4) or set().union(*by_length.values())
+        regions = {region_of(name) for name in names}
+        unreadable += [f"{code}: {name}" for name in names if region_of(name) is None]
+        if len(regions) == 1 and None not in regions:
+            rows.append((code, regions.pop()))
+        else:
+            skipped.append(code)
+
+    if unreadable:
+        sys.exit("place names not understood, extend the maps:\n  " + "\n  ".join(sorted(unreadable)))
+    if skipped:
+        print("left out (several places):", " ".join(skipped), file=sys.stderr)
+
+    print(f"// @generated by scripts/gen-us-area-codes.py from libphonenumber {PINNED} (PyPI `phonenumbers`,")
+    print("// Apache-2.0) geocoding data and +1 region metadata. Do not edit: re-run the script.")
+    print('// Each NANP area code maps to "US-XX" (USPS state code), "CA" or a NANP member\'s ISO region.')
+    print("// Non-geographic codes (8XX toll-free, 5XX, 900…) are absent on purpose. Sorted for binary search.")
+    print()
+    print("pub static NANP_AREA_CODES: &[(&str, &str)] = &[")
+    for code, region in rows:
+        print(f'    ("{code}", "{region}"),')
+    print("];")
+
+
+if __name__ == "__main__":
+    main()

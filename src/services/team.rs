@@ -1,0 +1,145 @@
+//! The team, as admins manage it: members, their roles, disabling and password resets,
+//! with at least one active admin kept at all times.
+
+use chrono::NaiveDateTime;
+
+use super::accounts::PasswordEntry;
+use crate::audit::{self, Actor, Change};
+use crate::auth::password::PasswordHasher;
+use crate::db::users::User;
+use crate::db::{self, DbConnection};
+use crate::domain::user::{Email, NewPassword, PersonName, Role};
+use crate::error::AppError;
+use crate::ids::UserId;
+use crate::services::Ctx;
+
+/// Everyone, active first, by name.
+pub async fn members(ctx: &Ctx) -> Result<Vec<User>, AppError> {
+    ctx.db.run(|conn| Ok(db::users::list(conn)?)).await
+}
+
+/// A new team member, validated.
+pub struct NewMember {
+    pub name: PersonName,
+    pub email: Email,
+    pub role: Role,
+    pub password: NewPassword,
+}
+
+/// Adds a member who can log in at once; an email already in the team is refused.
+pub async fn add(ctx: &Ctx, hasher: &PasswordHasher, actor: Actor, member: NewMember) -> Result<UserId, AppError> {
+    let hash = hasher.hash(member.password.expose().to_owned()).await?;
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            let NewMember { name, email, role, .. } = &member;
+            let insert = |c: &mut DbConnection| db::users::insert(c, email, name, &hash, *role, now);
+            let Some(id) = db::unless_duplicate(conn, insert)? else {
+                return Err(AppError::conflict(format!("A user with the email {} already exists", email.as_str())));
+            };
+            let summary = format!("Added {} <{}> as {}", name.as_str(), email.as_str(), role.label());
+            record(conn, &actor, "user.create", id, &summary, now)?;
+            Ok(id)
+        })
+        .await
+}
+
+/// Gives a member another role; returns their name. Demoting the last active admin is
+/// refused.
+pub async fn change_role(ctx: &Ctx, actor: Actor, id: UserId, role: Role) -> Result<String, AppError> {
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            let target = db::users::find(conn, id)?;
+            if target.role == role {
+                return Ok(target.name);
+            }
+            if role != Role::Admin {
+                ensure_an_admin_remains(conn, &target)?;
+            }
+            db::users::set_role(conn, id, role, now)?;
+            let summary = format!("Changed the role of {} to {}", target.name, role.label());
+            record(conn, &actor, "user.role", id, &summary, now)?;
+            Ok(target.name)
+        })
+        .await
+}
+
+/// Disables a member and ends their sessions at once; returns their name. Nobody disables
+/// themselves or the last active admin.
+pub async fn disable(ctx: &Ctx, actor: Actor, id: UserId) -> Result<String, AppError> {
+    if actor.user_id == Some(id) {
+        return Err(AppError::conflict("You cannot disable your own account."));
+    }
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            let target = db::users::find(conn, id)?;
+            ensure_an_admin_remains(conn, &target)?;
+            db::users::set_disabled(conn, id, true, now)?;
+            db::sessions::delete_for_user(conn, id)?;
+            let summary = format!("Disabled {} and ended their sessions", target.name);
+            record(conn, &actor, "user.disable", id, &summary, now)?;
+            Ok(target.name)
+        })
+        .await
+}
+
+/// Lets a disabled member log in again; returns their name.
+pub async fn enable(ctx: &Ctx, actor: Actor, id: UserId) -> Result<String, AppError> {
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            let target = db::users::find(conn, id)?;
+            db::users::set_disabled(conn, id, false, now)?;
+            record(conn, &actor, "user.enable", id, &format!("Enabled {}", target.name), now)?;
+            Ok(target.name)
+        })
+        .await
+}
+
+/// Sets a member's password and ends all their sessions; returns their name.
+pub async fn reset_password(
+    ctx: &Ctx,
+    hasher: &PasswordHasher,
+    actor: Actor,
+    id: UserId,
+    password: PasswordEntry,
+) -> Result<String, AppError> {
+    let target = ctx.db.run(move |conn| Ok(db::users::find(conn, id)?)).await?;
+    let password = password.check(&target.email)?;
+    let hash = hasher.hash(password.expose().to_owned()).await?;
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            db::users::set_password_hash(conn, id, &hash, now)?;
+            db::sessions::delete_for_user(conn, id)?;
+            let summary = format!("Reset the password of {} and ended their sessions", target.name);
+            record(conn, &actor, "user.password_reset", id, &summary, now)?;
+            Ok(target.name)
+        })
+        .await
+}
+
+/// Refuses a change that would leave no active admin.
+fn ensure_an_admin_remains(conn: &mut DbConnection, target: &User) -> Result<(), AppError> {
+    if target.is_admin() && !target.disabled && db::users::count_active_admins(conn)? <= 1 {
+        return Err(AppError::conflict(format!(
+            "{} is the only active admin. Make someone else an admin first.",
+            target.name
+        )));
+    }
+    Ok(())
+}
+
+fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: &str,
+    id: UserId,
+    summary: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let change = Change { action, object_kind: "user", object_id: Some(id.get()), summary };
+    Ok(audit::record(conn, actor, change, now)?)
+}

@@ -1,0 +1,73 @@
+//! Starting a call by hand, and settling a call whose outcome nobody could establish.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::session::FlashKind;
+use crate::calls::review::{self, Finding};
+use crate::calls::{self, CallStart, Requester};
+use crate::error::AppError;
+use crate::ids::{InteractionId, LeadId};
+use crate::web::redirect_with_flash;
+
+/// "Call now" on a lead.
+#[post("/leads/{id}/call")]
+pub(super) async fn call_now(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<LeadId>,
+) -> Result<HttpResponse, AppError> {
+    let lead_id = path.into_inner();
+    let started = calls::start_call(&state.ctx, lead_id, Requester::Person(user.actor())).await?;
+    let (kind, message) = match &started {
+        CallStart::Accepted { .. } => {
+            (FlashKind::Success, "Calling now. The transcript appears here when the call ends.".to_owned())
+        }
+        CallStart::Unconfirmed { message, .. } => (FlashKind::Error, message.clone()),
+        CallStart::ConfigError { error, .. } => {
+            (FlashKind::Error, format!("Not called — {}: {}", error.code(), error.message()))
+        }
+        CallStart::ProviderError { message, .. } => {
+            (FlashKind::Error, format!("The provider refused the call: {message}"))
+        }
+        CallStart::NotSent { message, .. } => (FlashKind::Error, format!("Not called: {message}")),
+        CallStart::Refused(refusal) => (FlashKind::Error, format!("Not called: {}", refusal.message())),
+    };
+    let location = match started.interaction_id() {
+        Some(id) => format!("/interactions/{id}"),
+        None => format!("/leads/{lead_id}"),
+    };
+    redirect_with_flash(&req, &location, kind, message)
+}
+
+#[derive(Debug, Deserialize)]
+struct SettleForm {
+    /// `reached` or `not_reached`.
+    finding: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+/// A person settles a call marked unknown: reached (with what came of it) or not reached.
+#[post("/interactions/{id}/settle")]
+pub(super) async fn settle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<InteractionId>,
+    form: web::Form<SettleForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let finding = Finding::parse(form.finding == "reached", &form.outcome)?;
+    review::settle_unknown(&state.ctx, id, finding, user.actor()).await?;
+    let message = match finding {
+        Finding::Reached(outcome) => {
+            format!("Settled as “{}”; the lead's status follows the campaign's rules.", outcome.label())
+        }
+        Finding::NotReached => "Settled as not reached; the lead may be called again.".to_owned(),
+    };
+    redirect_with_flash(&req, &format!("/interactions/{id}"), FlashKind::Success, message)
+}

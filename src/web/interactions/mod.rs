@@ -1,0 +1,20 @@
+//! Calls: the list with filters and paging, the call page with its transcript as a
+//! conversation (updating live while the call runs) and its recording, "Call now", and a
+//! person settling a call whose outcome is unknown.
+
+mod actions;
+mod detail;
+mod list;
+
+use actix_web::web;
+
+pub use detail::clock;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list::list_page)
+        .service(detail::call_page)
+        .service(detail::status_panel)
+        .service(detail::recording)
+        .service(actions::call_now)
+        .service(actions::settle);
+}

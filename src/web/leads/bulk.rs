@@ -1,0 +1,70 @@
+//! Bulk actions on the leads selected in a list (or the one on its page): status, test
+//! flag, and delete after a confirmation page.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::session::FlashKind;
+use crate::db::leads::Lead;
+use crate::error::AppError;
+use crate::ids::LeadId;
+use crate::services::leads::{self, BulkAction};
+use crate::web::{PageCtx, redirect_with_flash, respond};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "leads/confirm_delete.html")]
+struct ConfirmDelete {
+    ctx: PageCtx,
+    leads: Vec<Lead>,
+    back: String,
+}
+
+/// Only local list addresses are redirect targets.
+fn safe_back(back: &str) -> String {
+    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back.to_owned()
+    } else {
+        "/leads".into()
+    }
+}
+
+/// Takes repeated `lead_id` fields, so the form arrives as pairs.
+#[post("/leads/bulk")]
+pub(super) async fn bulk(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    user: CurrentUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let fields = form.into_inner();
+    let value = |name: &str| fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let back = safe_back(value("back"));
+    let ids: Vec<LeadId> = fields.iter().filter(|(k, _)| k == "lead_id").filter_map(|(_, v)| v.parse().ok()).collect();
+    if ids.is_empty() {
+        return redirect_with_flash(&req, &back, FlashKind::Error, "Select at least one lead first.");
+    }
+    let action = BulkAction::parse(value("action"))
+        .ok_or_else(|| AppError::validation("Choose what to do with the selected leads"))?;
+    if action == BulkAction::Delete && value("confirm") != "yes" {
+        let leads = leads::selected(&state.ctx, ids).await?;
+        return Ok(respond(ConfirmDelete { ctx, leads, back }, &req));
+    }
+    let changed = leads::bulk(&state.ctx, &user.actor(), ids, action).await?;
+    redirect_with_flash(&req, &back, FlashKind::Success, format!("{}: {changed} lead(s).", action.done()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_addresses_are_gone_back_to() {
+        assert_eq!(safe_back("/campaigns/3/leads?q=ana"), "/campaigns/3/leads?q=ana");
+        assert_eq!(safe_back("//evil"), "/leads");
+        assert_eq!(safe_back("https://evil.example"), "/leads");
+    }
+}
