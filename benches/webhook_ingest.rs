@@ -177,7 +177,9 @@ fn raw_write(conn: &mut DbConnection, connection_id: ConnectionId, call_id: Inte
         db::interactions::insert_transcript(conn, call_id, &turns)?;
         let result = CallResult {
             status: Some(voxdial::domain::lead::LeadStatus::Qualified),
+            retry_at: None,
             next_call_at: None,
+            dial_block: None,
             reached: true,
             needs_review: false,
         };

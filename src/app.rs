@@ -46,11 +46,13 @@ pub struct Dependencies {
     pub clock: Arc<dyn Clock>,
     /// `None`: the providers' real HTTP APIs.
     pub providers: Option<Arc<dyn ProviderFactory>>,
+    /// `None`: a fresh one for this process.
+    pub instance_id: Option<InstanceId>,
 }
 
 impl Default for Dependencies {
     fn default() -> Self {
-        Dependencies { clock: Arc::new(SystemClock), providers: None }
+        Dependencies { clock: Arc::new(SystemClock), providers: None, instance_id: None }
     }
 }
 
@@ -156,7 +158,7 @@ pub fn services_context(settings: &Settings, db: Db, key: &MasterKey, public_url
         clock: deps.clock,
         providers,
         secrets: SecretBox::new(key),
-        instance_id: InstanceId::generate(),
+        instance_id: deps.instance_id.unwrap_or_else(InstanceId::generate),
         settings: Arc::new(ServiceSettings {
             public_url,
             store_call_audio: settings.store_call_audio,

@@ -35,9 +35,11 @@ fn command_context(settings: &Settings) -> anyhow::Result<Ctx> {
     db.migrate()?;
     let key = MasterKey::load_or_create(settings)?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
-    let mut ctx = services_context(settings, db, &key, public_url, Dependencies::default());
-    ctx.instance_id = InstanceId(format!("cli-{}", std::process::id()));
-    Ok(ctx)
+    let deps = Dependencies {
+        instance_id: Some(InstanceId(format!("cli-{}", std::process::id()))),
+        ..Dependencies::default()
+    };
+    Ok(services_context(settings, db, &key, public_url, deps))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

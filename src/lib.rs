@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod dialer;
 pub mod domain;
 pub mod error;
 pub mod ids;

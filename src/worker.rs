@@ -16,8 +16,17 @@ use crate::services::Ctx;
 
 pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let session_lifetime = chrono::Duration::seconds(settings.session_absolute_timeout_secs as i64);
-    let (reconcile_ctx, sweeper_ctx, housekeeping_ctx, imports_ctx) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx);
+    let (reconcile_ctx, sweeper_ctx, housekeeping_ctx, dialer_ctx) =
+        (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+    let imports_ctx = ctx;
     vec![
+        run_periodically("dialer", Duration::from_secs(2), shutdown.clone(), move || {
+            let ctx = dialer_ctx.clone();
+            async move {
+                crate::dialer::step(&ctx, ctx.clock.now_utc()).await?;
+                Ok(())
+            }
+        }),
         run_periodically("reconciler", Duration::from_secs(60), shutdown.clone(), move || {
             let ctx = reconcile_ctx.clone();
             async move {

@@ -7,6 +7,7 @@
 //! call until the call is settled: a lead is never dialed twice for one attempt.
 
 pub mod events;
+mod manual_hours;
 mod prepare;
 pub mod reconcile;
 pub mod review;
@@ -28,8 +29,10 @@ pub use prepare::{INTERACTION_VARIABLE, Prepared, prepare};
 /// Who asks for a call.
 #[derive(Debug, Clone)]
 pub enum Requester {
-    /// A team member pressing "Call now" (audit-logged with the call).
-    Person(Actor),
+    /// A team member pressing "Call now" (audit-logged with the call); `confirmed` once they
+    /// have seen and accepted the warnings (a paused campaign, outside its windows, no
+    /// consent on record).
+    Person { actor: Actor, confirmed: bool },
     /// The auto-dialer.
     Dialer,
 }
@@ -51,6 +54,13 @@ pub enum Refusal {
     NeedsReview,
     /// The lead already has a live call.
     CallInProgress,
+    /// The legal floor or the lead's regional rules forbid calling now; no override.
+    OutsideCallingHours {
+        local_time: String,
+        zone: String,
+        reason: String,
+        opens: Option<String>,
+    },
 }
 
 impl Refusal {
@@ -68,6 +78,13 @@ impl Refusal {
                                      calling this lead again."
                 .into(),
             Refusal::CallInProgress => "This lead already has a call in progress.".into(),
+            Refusal::OutsideCallingHours { local_time, zone, reason, opens } => {
+                let opens = opens.as_ref().map_or_else(
+                    || "There is no allowed calling time in the next two weeks.".to_owned(),
+                    |at| format!("Calling opens at {at} (their time)."),
+                );
+                format!("It is {local_time} in {zone} for this lead: {reason}. {opens}")
+            }
         }
     }
 }
@@ -101,6 +118,8 @@ pub enum CallStart {
         message: String,
     },
     Refused(Refusal),
+    /// A person must confirm first; nothing was recorded.
+    NeedsConfirmation(Vec<String>),
 }
 
 impl CallStart {
@@ -111,7 +130,7 @@ impl CallStart {
             | CallStart::ConfigError { interaction_id, .. }
             | CallStart::ProviderError { interaction_id, .. }
             | CallStart::NotSent { interaction_id, .. } => Some(*interaction_id),
-            CallStart::Refused(_) => None,
+            CallStart::Refused(_) | CallStart::NeedsConfirmation(_) => None,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{CallStart, Refusal, Requester};
+use super::{CallStart, Refusal, Requester, manual_hours};
 use crate::audit::{self, Change};
 use crate::db::campaigns::Campaign;
 use crate::db::interactions::NewInteraction;
@@ -48,8 +48,17 @@ pub fn prepare(
     if let Some(refusal) = refusal(conn, &lead, &campaign)? {
         return Ok(Err(CallStart::Refused(refusal)));
     }
+    if let Requester::Person { confirmed, .. } = requester {
+        if let Some(refusal) = manual_hours::outside_hours(&lead, &campaign, now) {
+            return Ok(Err(CallStart::Refused(refusal)));
+        }
+        let warnings = manual_hours::warnings(conn, &lead, &campaign, now)?;
+        if !confirmed && !warnings.is_empty() {
+            return Ok(Err(CallStart::NeedsConfirmation(warnings)));
+        }
+    }
     let prepared = resolve_and_insert(conn, &lead, &campaign, requester, now)?;
-    if let Requester::Person(actor) = requester
+    if let Requester::Person { actor, .. } = requester
         && let Some(id) = match &prepared {
             Ok(ready) => Some(ready.interaction_id),
             Err(decided) => decided.interaction_id(),
@@ -99,7 +108,7 @@ fn resolve_and_insert(
     let test = db::agents::find_optional(conn, campaign.test_agent_id)?;
     let contact_type = ContactType::classify(false, db::leads::completed_conversations(conn, lead.id)?);
     let (origin, initiated_by) = match requester {
-        Requester::Person(actor) => (CallOrigin::Manual, actor.user_id),
+        Requester::Person { actor, .. } => (CallOrigin::Manual, actor.user_id),
         Requester::Dialer => (CallOrigin::Dialer, None),
     };
     let failed = NewInteraction {
@@ -282,6 +291,8 @@ mod tests {
             next_call_at: None,
             needs_review: false,
             deleted_at: None,
+            retry_at: None,
+            dial_block: None,
             created_at: now,
             updated_at: now,
         };

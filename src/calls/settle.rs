@@ -8,6 +8,8 @@ use crate::db::interactions::{Ending, Interaction, NewTurn};
 use crate::db::leads::CallResult;
 use crate::db::suppression::NewEntry;
 use crate::db::{self, DbConnection};
+use crate::dialer;
+use crate::domain::dialing::rules::DialBlock;
 use crate::domain::interaction::CallStatus;
 use crate::domain::lead::LeadStatus;
 use crate::domain::outcome::{AnalysisFacts, Outcome, StatusMap, callback_time, classify};
@@ -113,7 +115,14 @@ pub fn mark_unknown(
         return Ok(false);
     }
     let lead = db::leads::find(conn, call.lead_id)?;
-    let hold = CallResult { status: None, next_call_at: None, reached: false, needs_review: true };
+    let hold = CallResult {
+        status: None,
+        retry_at: None,
+        next_call_at: None,
+        dial_block: Some(DialBlock::NeedsReview),
+        reached: false,
+        needs_review: true,
+    };
     db::leads::record_call_result(conn, &lead, &hold, now)?;
     tracing::warn!(interaction_id = %call.id, reason, "call outcome unknown; held for review");
     Ok(true)
@@ -174,13 +183,9 @@ pub fn apply_outcome_to_lead(
     let lead = db::leads::find(conn, interaction.lead_id)?;
     let map = StatusMap::from_json(campaign.outcome_status_map.as_deref());
     // Once a lead said "do not call", only a person may change that.
-    let status = if lead.status == LeadStatus::DoNotCall { None } else { map.status_for(outcome) };
-    let result = CallResult {
-        status,
-        next_call_at: outcome.next_due(now, callback_at),
-        reached: outcome.reached_person(),
-        needs_review: false,
-    };
+    let status =
+        if lead.status == LeadStatus::DoNotCall { lead.status } else { map.status_for(outcome).unwrap_or(lead.status) };
+    let result = dialer::schedule::after_outcome(conn, &campaign, &lead, status, outcome, callback_at, now)?;
     db::leads::record_call_result(conn, &lead, &result, now)?;
     if outcome == Outcome::DoNotCall {
         add_opt_out(conn, interaction.id, &lead.phone, now)?;

@@ -13,7 +13,7 @@ use crate::ids::{AgentId, CampaignId, InteractionId, LeadId};
 
 typed_row! {
     /// A lead's calls, newest first.
-    pub struct TimelineEntry from "interactions" as TimelineEntryRaw {
+    pub struct TimelineEntry in interactions as TimelineEntryRaw {
         pub id: InteractionId,
         pub direction: Direction,
         pub status: CallStatus,
@@ -30,16 +30,7 @@ pub fn timeline(conn: &mut DbConnection, lead_id: LeadId, limit: i64) -> QueryRe
         .filter(interactions::lead_id.eq(lead_id))
         .order(interactions::id.desc())
         .limit(limit)
-        .select((
-            interactions::id,
-            interactions::direction,
-            interactions::status,
-            interactions::outcome,
-            interactions::error_code,
-            interactions::duration_secs,
-            interactions::summary,
-            interactions::created_at,
-        ))
+        .select(TimelineEntry::as_select())
         .load(conn)
 }
 
@@ -128,4 +119,19 @@ pub fn page(
         query = query.filter(interactions::id.lt(before));
     }
     query.order(interactions::id.desc()).limit(size).load(conn)
+}
+
+/// The campaign's last `limit` finished calls, newest first.
+pub fn campaign_recent(
+    conn: &mut DbConnection,
+    campaign_id: CampaignId,
+    limit: i64,
+) -> QueryResult<Vec<TimelineEntry>> {
+    interactions::table
+        .filter(interactions::campaign_id.eq(campaign_id))
+        .filter(interactions::status.ne_all(CallStatus::names(&CallStatus::LIVE)))
+        .order(interactions::id.desc())
+        .limit(limit)
+        .select(TimelineEntry::as_select())
+        .load(conn)
 }

@@ -6,12 +6,11 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{campaigns, interactions};
-use super::types::{BadRow, Stored};
+use super::types::read_column;
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::interaction::CallStatus;
 use crate::domain::outcome::Outcome;
 use crate::ids::CampaignId;
-use diesel::result::Error as DieselError;
 
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -38,17 +37,7 @@ pub fn summary(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<Sum
         .load(conn)?;
     let outcomes = counted
         .into_iter()
-        .map(|(code, count)| {
-            let outcome = Outcome::from_stored(code).map_err(|problem| {
-                DieselError::DeserializationError(Box::new(BadRow {
-                    table: "interactions",
-                    id: "(grouped)".into(),
-                    column: "outcome",
-                    problem,
-                }))
-            })?;
-            Ok((outcome, count))
-        })
+        .map(|(code, count)| Ok((read_column::<Outcome>("interactions", "outcome", code)?, count)))
         .collect::<QueryResult<Vec<_>>>()?;
     let active_campaigns = campaigns::table
         .filter(campaigns::status.eq(CampaignStatus::Active.as_str()))

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{campaigns, interactions, leads};
 use super::types::typed_row;
+use crate::domain::dialing::rules::DialBlock;
 use crate::domain::interaction::CallStatus;
 use crate::domain::lead::{LeadInput, LeadStatus, search_keys};
 use crate::domain::outcome::Outcome;
@@ -36,6 +37,11 @@ typed_row! {
         pub next_call_at: Option<NaiveDateTime>,
         pub needs_review: bool,
         pub deleted_at: Option<NaiveDateTime>,
+        /// Not before this time (a retry delay, a callback); `next_call_at` is it moved into
+        /// the lead's calling windows.
+        pub retry_at: Option<NaiveDateTime>,
+        /// Why the dialer cannot call the lead, if it cannot.
+        pub dial_block: Option<DialBlock>,
         pub created_at: NaiveDateTime,
         pub updated_at: NaiveDateTime,
     }
@@ -283,7 +289,12 @@ pub fn undo_attempt(conn: &mut DbConnection, lead: &Lead, now: NaiveDateTime) ->
 pub struct CallResult {
     /// The new status, or `None` to keep it.
     pub status: Option<LeadStatus>,
+    /// Not before when it may be called again (retry delay, callback).
+    pub retry_at: Option<NaiveDateTime>,
+    /// When the dialer may call it next: `retry_at` moved into its windows.
     pub next_call_at: Option<NaiveDateTime>,
+    /// Why the dialer may not call it at all, if so.
+    pub dial_block: Option<DialBlock>,
     pub reached: bool,
     /// The outcome could not be established: a person must look before it is called again.
     pub needs_review: bool,
@@ -301,7 +312,9 @@ pub fn record_call_result(
     diesel::update(leads::table.find(lead.id))
         .set((
             leads::status.eq(status.as_str()),
+            leads::retry_at.eq(result.retry_at),
             leads::next_call_at.eq(next_call_at),
+            leads::dial_block.eq(result.dial_block.map(DialBlock::as_str)),
             leads::last_contacted_at.eq(if result.reached { Some(now) } else { lead.last_contacted_at }),
             leads::needs_review.eq(result.needs_review),
             leads::updated_at.eq(now),

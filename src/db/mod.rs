@@ -14,6 +14,8 @@ pub mod audit;
 pub mod call_lists;
 pub mod campaigns;
 pub mod dashboard;
+pub mod dial_queue;
+pub mod dialer;
 pub mod imports;
 pub mod interactions;
 pub mod lead_lists;

@@ -85,6 +85,8 @@ stored_code!(
     crate::imports::ImportStatus,
     crate::domain::suppression::SuppressionSource,
     crate::domain::webhook::ProcessingState,
+    crate::domain::dialing::rules::LeadOrder,
+    crate::domain::dialing::rules::DialBlock,
 );
 
 impl Stored for E164 {
@@ -111,12 +113,36 @@ impl Stored for crate::domain::phone::Region {
     }
 }
 
+impl Stored for crate::domain::dialing::windows::WeeklyWindows {
+    type Raw = String;
+
+    fn from_stored(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl Stored for Vec<LeadStatus> {
+    type Raw = String;
+
+    fn from_stored(raw: String) -> Result<Self, String> {
+        crate::domain::dialing::rules::DialerRules::parse_statuses(&raw)
+    }
+}
+
 impl Stored for Tz {
     type Raw = String;
 
     fn from_stored(raw: String) -> Result<Tz, String> {
         raw.parse().map_err(|_| format!("unknown timezone “{raw}”"))
     }
+}
+
+/// Reads one column value loaded outside a typed row (an aggregate, a single column); an
+/// unreadable value is an error naming the table and column.
+pub fn read_column<T: Stored>(table: &'static str, column: &'static str, raw: T::Raw) -> diesel::QueryResult<T> {
+    T::from_stored(raw).map_err(|problem| {
+        diesel::result::Error::DeserializationError(BadRow::boxed(table, "(query)", column, problem))
+    })
 }
 
 /// A stored value voxdial cannot read.
@@ -144,8 +170,8 @@ impl std::error::Error for BadRow {}
 
 /// Declares a typed row and the raw row diesel loads, read into the typed one with
 /// [`Stored`]. `in table` rows are also `Selectable` from that table; `from "label"` rows
-/// are loaded from a hand-written select (joins). Both need an `id` field, which names the
-/// row in errors.
+/// are loaded from a hand-written select (joins). The key field (`id`, or the one named by
+/// `keyed by`) names the row in errors.
 macro_rules! typed_row {
     (
         $(#[$meta:meta])*
@@ -153,7 +179,18 @@ macro_rules! typed_row {
             $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)*
         }
     ) => {
-        $crate::db::types::typed_row!(@typed $(#[$meta])* $name $raw (stringify!($table)) { $($(#[$fmeta])* $field: $ty,)* });
+        $crate::db::types::typed_row! {
+            $(#[$meta])*
+            pub struct $name in $table keyed by id as $raw { $($(#[$fmeta])* pub $field: $ty,)* }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident in $table:ident keyed by $key:ident as $raw:ident {
+            $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $crate::db::types::typed_row!(@typed $(#[$meta])* $name $raw $key (stringify!($table)) { $($(#[$fmeta])* $field: $ty,)* });
 
         #[doc(hidden)]
         #[derive(diesel::Queryable, diesel::Selectable)]
@@ -179,7 +216,7 @@ macro_rules! typed_row {
             $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)*
         }
     ) => {
-        $crate::db::types::typed_row!(@typed $(#[$meta])* $name $raw ($label) { $($(#[$fmeta])* $field: $ty,)* });
+        $crate::db::types::typed_row!(@typed $(#[$meta])* $name $raw id ($label) { $($(#[$fmeta])* $field: $ty,)* });
 
         #[doc(hidden)]
         #[derive(diesel::Queryable)]
@@ -187,7 +224,7 @@ macro_rules! typed_row {
             $($field: <$ty as $crate::db::types::Stored>::Raw,)*
         }
     };
-    (@typed $(#[$meta:meta])* $name:ident $raw:ident ($label:expr) { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
+    (@typed $(#[$meta:meta])* $name:ident $raw:ident $key:ident ($label:expr) { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone)]
         pub struct $name {
@@ -202,7 +239,7 @@ macro_rules! typed_row {
 
             fn build(row: Self::Row) -> diesel::deserialize::Result<$name> {
                 let raw = <$raw as diesel::Queryable<ST, DB>>::build(row)?;
-                let id = raw.id.to_string();
+                let id = raw.$key.to_string();
                 Ok($name {
                     $($field: $crate::db::types::Stored::from_stored(raw.$field).map_err(|problem| {
                         $crate::db::types::BadRow::boxed($label, &id, stringify!($field), problem)

@@ -10,6 +10,7 @@ pub mod phone;
 mod phone_zones;
 pub mod prompt;
 pub mod resolution;
+pub mod spreadsheet;
 pub mod suppression;
 pub mod user;
 pub mod webhook;

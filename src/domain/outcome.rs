@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use super::codes::codes;
 use super::lead::LeadStatus;
@@ -64,18 +64,6 @@ impl Outcome {
                 | Outcome::WrongNumber
                 | Outcome::Completed
         )
-    }
-
-    /// When a lead with this outcome is due again, before the dialer's own retry rules.
-    pub fn next_due(self, now: NaiveDateTime, callback_at: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
-        match self {
-            Outcome::Callback => Some(callback_at.filter(|at| *at > now).unwrap_or(now + Duration::hours(24))),
-            Outcome::Busy => Some(now + Duration::minutes(30)),
-            Outcome::NoAnswer | Outcome::Voicemail => Some(now + Duration::hours(4)),
-            Outcome::Failed => Some(now + Duration::hours(1)),
-            Outcome::Completed => Some(now + Duration::days(2)),
-            Outcome::Interested | Outcome::NotInterested | Outcome::DoNotCall | Outcome::WrongNumber => None,
-        }
     }
 }
 
@@ -249,13 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn due_times_follow_the_outcome() {
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
-        assert_eq!(Outcome::Interested.next_due(now, None), None);
-        assert_eq!(Outcome::Busy.next_due(now, None), Some(now + Duration::minutes(30)));
-        let asked = now + Duration::days(3);
-        assert_eq!(Outcome::Callback.next_due(now, Some(asked)), Some(asked));
-        assert_eq!(Outcome::Callback.next_due(now, Some(now - Duration::hours(1))), Some(now + Duration::hours(24)));
+    fn a_collected_callback_time_is_read() {
         let f = facts(None, json!({"callback_at": "2026-11-27 15:00"}), None);
         assert_eq!(callback_time(&f).unwrap().to_string(), "2026-11-27 15:00:00");
     }

@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod campaigns;
 pub mod connections;
 pub mod dashboard;
+pub mod dialer;
 pub mod dnc;
 pub mod interactions;
 pub mod leads;

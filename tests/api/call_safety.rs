@@ -2,11 +2,8 @@
 //! R-RECONCILE, R-CALL): uncertain provider answers hold the lead, late reports still settle
 //! the call, failures are retried per item, and a person settles what nobody could.
 
-use std::sync::Arc;
-
 use chrono::Duration;
 use reqwest::StatusCode;
-use voxdial::app::Dependencies;
 use voxdial::calls::{self, CallStart, Requester};
 use voxdial::db;
 use voxdial::domain::interaction::CallStatus;
@@ -14,19 +11,9 @@ use voxdial::domain::lead::LeadStatus;
 use voxdial::domain::outcome::Outcome;
 use voxdial::domain::webhook::ProcessingState;
 use voxdial::provider::ProviderError;
-use voxdial::provider::scripted::{ScriptedProvider, ScriptedProviders};
 
-use crate::call_setup::{call_now, call_setup, interaction, post_webhook, transcription};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with_deps};
-
-async fn app_with_scripted_provider() -> (TestApp, Arc<ScriptedProvider>) {
-    let provider = ScriptedProvider::accepting();
-    let agent = |id: &str, name: &str| voxdial::provider::RemoteAgent { agent_id: id.into(), name: name.into() };
-    provider.set_catalog(vec![agent("agent_prod", "Production Pat"), agent("agent_test", "Tester Tom")], Vec::new());
-    let deps =
-        Dependencies { providers: Some(Arc::new(ScriptedProviders(provider.clone()))), ..Dependencies::default() };
-    (spawn_app_with_deps(|_| {}, deps).await, provider)
-}
+use crate::call_setup::{app_with_scripted_provider, call_now, call_setup, interaction, post_webhook, transcription};
+use crate::helpers::{TestApp, spawn_app};
 
 fn later(minutes: i64) -> chrono::NaiveDateTime {
     db::now() + Duration::minutes(minutes)

@@ -6,8 +6,14 @@ use voxdial::domain::interaction::{CallOrigin, CallStatus, ContactType, Directio
 use voxdial::domain::phone::E164;
 use voxdial::ids::{AgentId, CampaignId, ConnectionId, InteractionId, LeadId, PhoneNumberId, TemplateId};
 
+use std::sync::Arc;
+
+use voxdial::app::Dependencies;
+use voxdial::clock::Clock;
+use voxdial::provider::scripted::{ScriptedProvider, ScriptedProviders};
+
 use crate::fake_provider::FakeProvider;
-use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location};
+use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location, spawn_app_with_deps};
 
 pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
@@ -64,14 +70,31 @@ pub async fn call_setup(app: &TestApp) -> CallSetup {
     CallSetup { fake, connection, campaign, production, test, main_number, template, lead, test_lead }
 }
 
+/// Adds a lead by the form. Unless the test gives one, the lead gets a zone where it is
+/// early afternoon now, so calls by hand are inside the legal hours whenever the suite runs.
 pub async fn add_lead(app: &TestApp, campaign: CampaignId, fields: &[(&str, &str)]) -> LeadId {
-    let response = app.post_form(&format!("/campaigns/{campaign}/leads"), fields).await;
+    let zone = daytime_zone();
+    let mut fields = fields.to_vec();
+    if !fields.iter().any(|(name, _)| *name == "timezone") {
+        fields.push(("timezone", &zone));
+    }
+    let response = app.post_form(&format!("/campaigns/{campaign}/leads"), &fields).await;
     id_from_location(&response, "/leads/")
 }
 
-/// Presses "Call now"; returns the call's id (when one was recorded) and the response.
+/// A fixed-offset zone (`Etc/GMT±N`) in which it is about 13:00 now.
+pub fn daytime_zone() -> String {
+    use chrono::Timelike as _;
+    let hour = chrono::Utc::now().hour() as i32;
+    let offset = (13 - hour + 36) % 24 - 12;
+    // Etc zones count the other way round: Etc/GMT-3 is three hours ahead of UTC.
+    if offset >= 0 { format!("Etc/GMT-{offset}") } else { format!("Etc/GMT+{}", -offset) }
+}
+
+/// Presses "Call now" and confirms any warning; returns the call's id (when one was
+/// recorded) and the response.
 pub async fn call_now(app: &TestApp, lead: LeadId) -> (Option<InteractionId>, reqwest::Response) {
-    let response = app.post_form(&format!("/leads/{lead}/call"), &[]).await;
+    let response = app.post_form(&format!("/leads/{lead}/call"), &[("confirm", "yes")]).await;
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     (location.strip_prefix("/interactions/").and_then(|id| id.parse().ok()), response)
 }
@@ -186,4 +209,31 @@ pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: LeadId, to_number: &str)
         )
         .unwrap()
     })
+}
+
+/// An app whose provider is the in-process scripted one (knowing the agents `call_setup`
+/// uses), with the given clock.
+pub async fn app_with_scripted_clock(clock: Arc<dyn Clock>) -> (TestApp, Arc<ScriptedProvider>) {
+    let provider = ScriptedProvider::accepting();
+    let agent = |id: &str, name: &str| voxdial::provider::RemoteAgent { agent_id: id.into(), name: name.into() };
+    provider.set_catalog(vec![agent("agent_prod", "Production Pat"), agent("agent_test", "Tester Tom")], Vec::new());
+    let deps =
+        Dependencies { clock, providers: Some(Arc::new(ScriptedProviders(provider.clone()))), instance_id: None };
+    (spawn_app_with_deps(|_| {}, deps).await, provider)
+}
+
+pub async fn app_with_scripted_provider() -> (TestApp, Arc<ScriptedProvider>) {
+    app_with_scripted_clock(Arc::new(voxdial::clock::SystemClock)).await
+}
+
+/// Posts a webhook signed at `unix_time` (the app's clock, when a test moves it).
+pub async fn post_webhook_at(
+    app: &TestApp,
+    connection: ConnectionId,
+    body: &Value,
+    unix_time: i64,
+) -> reqwest::Response {
+    let raw = body.to_string();
+    let signature = sign(&raw, WEBHOOK_SECRET, unix_time);
+    post_raw_webhook(app, connection, &raw, Some(&signature)).await
 }

@@ -164,11 +164,16 @@ impl TestApp {
     /// A second instance of the app on the same database and secret key (as several
     /// instances share one PostgreSQL); it must not outlive `self`.
     pub async fn sibling(&self) -> TestApp {
+        self.sibling_with(Dependencies::default()).await
+    }
+
+    /// A second instance with its own clock, provider or name.
+    pub async fn sibling_with(&self, deps: Dependencies) -> TestApp {
         let mut settings = self.state.settings.clone();
         settings.bind = "127.0.0.1:0".into();
         let database =
             TestDatabase::Shared { url: self.database.url().to_owned(), postgres: self.database.is_postgres() };
-        let app = Application::build(settings).await.expect("building the second instance");
+        let app = Application::build_with(settings, deps).await.expect("building the second instance");
         let address = format!("http://127.0.0.1:{}", app.port());
         let (state, handle) = (app.state(), app.handle());
         tokio::spawn(app.run_until_stopped());

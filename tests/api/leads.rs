@@ -3,10 +3,8 @@
 
 use reqwest::StatusCode;
 use voxdial::db;
-use voxdial::db::suppression::NewEntry;
 use voxdial::domain::lead::{LeadInput, LeadStatus, RawLead};
-use voxdial::domain::phone::{E164, Region};
-use voxdial::domain::suppression::SuppressionSource;
+use voxdial::domain::phone::Region;
 use voxdial::ids::{CampaignId, LeadId};
 
 use crate::helpers::{TestApp, assert_is_redirect_to, id_from_location, spawn_app};
@@ -42,7 +40,7 @@ fn listed_ids(html: &str) -> Vec<LeadId> {
         .collect()
 }
 
-fn link(html: &str, label: &str) -> Option<String> {
+pub fn link(html: &str, label: &str) -> Option<String> {
     let at = html.find(label)?;
     let href = html[..at].rfind("href=\"")? + 6;
     Some(html[href..href + html[href..].find('"').unwrap()].replace("&amp;", "&").replace("&#38;", "&"))
@@ -271,50 +269,4 @@ async fn the_lead_page_names_the_zone_calls_are_timed_in_and_where_it_comes_from
     assert_is_redirect_to(&saved, &format!("/leads/{}", ids[1]));
     let explicit = app.get_html(&format!("/leads/{}", ids[1])).await;
     assert!(explicit.contains("Europe/Lisbon") && explicit.contains("set on the lead"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_do_not_call_list_pages_searches_adds_once_and_removes_after_asking() {
-    let app = spawn_app().await;
-    app.login_as_admin().await;
-    let now = db::now();
-    app.with_conn(|c| {
-        for n in 0..105 {
-            let phone = E164::parse(&format!("+1212555{n:04}"), None).unwrap();
-            let entry = NewEntry {
-                phone: &phone,
-                campaign_id: None,
-                reason: "seeded",
-                source: SuppressionSource::Manual,
-                created_by: None,
-                interaction_id: None,
-            };
-            assert!(db::suppression::add(c, &entry, now).unwrap());
-        }
-    });
-
-    let first = app.get_html("/dnc").await;
-    assert_eq!(first.matches("Remove…").count(), 100);
-    assert!(first.contains("+12125550104") && !first.contains("+12125550004"), "newest first");
-    let rest = app.get_html(&link(&first, "More →").unwrap()).await;
-    assert_eq!(rest.matches("Remove…").count(), 5);
-    assert!(rest.contains("+12125550000") && link(&rest, "More →").is_none());
-    let found = app.get_html("/dnc?q=%2B1+212+555+0042").await;
-    assert_eq!(found.matches("Remove…").count(), 1);
-
-    let added = app.post_form("/dnc", &[("phone", "(415) 555-0100"), ("reason", "wrote to us")]).await;
-    assert_is_redirect_to(&added, "/dnc");
-    let page = app.get_html("/dnc").await;
-    assert!(page.contains("+14155550100 will not be called."));
-    app.post_form("/dnc", &[("phone", "+14155550100")]).await;
-    assert!(app.get_html("/dnc").await.contains("+14155550100 was already on that list."));
-    let bad = app.post_form("/dnc", &[("phone", "12")]).await;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-
-    let remove = link(&page, "Remove…").unwrap();
-    assert!(app.get_html(&remove).await.contains("Remove +14155550100 from the do-not-call list?"));
-    let removed = app.post_form(&remove, &[]).await;
-    assert_is_redirect_to(&removed, "/dnc");
-    let after = app.get_html("/dnc").await;
-    assert!(after.contains("+14155550100 is no longer on that list.") && !after.contains("wrote to us"));
 }

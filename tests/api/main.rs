@@ -14,6 +14,8 @@ mod calls;
 mod campaigns;
 mod cli;
 mod csrf;
+mod dialer;
+mod dnc;
 mod headers;
 mod health;
 mod imports;

@@ -2,8 +2,10 @@
 //! legal floor of 08:00–21:00, regional compliance profiles, rolling caps and retry delays.
 //! Pure: no I/O, no clock reads (every function takes the instant it decides about).
 
+pub mod plan;
 pub mod profiles;
 pub mod retry;
+pub mod rules;
 pub mod schedule;
 mod us_area_codes;
 pub mod windows;

@@ -1,6 +1,8 @@
 //! Starting a call by hand, and settling a call whose outcome nobody could establish.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use askama::Template;
+use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -10,18 +12,40 @@ use crate::calls::review::{self, Finding};
 use crate::calls::{self, CallStart, Requester};
 use crate::error::AppError;
 use crate::ids::{InteractionId, LeadId};
-use crate::web::redirect_with_flash;
+use crate::web::{PageCtx, redirect_with_flash, respond};
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CallNowForm {
+    /// `yes` once the person has seen the warnings.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Asks before calling a lead the dialer would not call now.
+#[derive(Template, WebTemplate)]
+#[template(path = "interactions/confirm_call.html")]
+struct ConfirmPage {
+    ctx: PageCtx,
+    lead_id: LeadId,
+    warnings: Vec<String>,
+}
 
 /// "Call now" on a lead.
 #[post("/leads/{id}/call")]
 pub(super) async fn call_now(
     req: HttpRequest,
     state: web::Data<AppState>,
+    ctx: PageCtx,
     user: CurrentUser,
     path: web::Path<LeadId>,
+    form: web::Form<CallNowForm>,
 ) -> Result<HttpResponse, AppError> {
     let lead_id = path.into_inner();
-    let started = calls::start_call(&state.ctx, lead_id, Requester::Person(user.actor())).await?;
+    let confirmed = form.confirm == "yes";
+    let started = calls::start_call(&state.ctx, lead_id, Requester::Person { actor: user.actor(), confirmed }).await?;
+    if let CallStart::NeedsConfirmation(warnings) = started {
+        return Ok(respond(ConfirmPage { ctx, lead_id, warnings }, &req));
+    }
     let (kind, message) = match &started {
         CallStart::Accepted { .. } => {
             (FlashKind::Success, "Calling now. The transcript appears here when the call ends.".to_owned())
@@ -35,6 +59,7 @@ pub(super) async fn call_now(
         }
         CallStart::NotSent { message, .. } => (FlashKind::Error, format!("Not called: {message}")),
         CallStart::Refused(refusal) => (FlashKind::Error, format!("Not called: {}", refusal.message())),
+        CallStart::NeedsConfirmation(_) => unreachable!("answered above"),
     };
     let location = match started.interaction_id() {
         Some(id) => format!("/interactions/{id}"),
