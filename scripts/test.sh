@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on SQLite and then on PostgreSQL, with real-browser tests in
 # headless Chromium. Installs Chromium/ChromeDriver when missing (as root) and starts a
-# throwaway PostgreSQL cluster of its own. Extra arguments go to cargo nextest
-# (e.g. a test name filter).
+# throwaway PostgreSQL cluster of its own. Everything is built with the `failpoints` feature,
+# which the crash tests (tests/crash) need to stop the real binary at chosen points. Extra
+# arguments go to cargo nextest (e.g. a test name filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,14 +20,14 @@ fi
 
 run_suite() {
   if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --profile ci "$@"
+    cargo nextest run --profile ci --features failpoints "$@"
   else
-    cargo test -- "$@"
+    cargo test --features failpoints -- "$@"
   fi
 }
 
 echo "==> building the tests"
-cargo build --tests --quiet
+cargo build --tests --features failpoints --quiet
 
 echo "==> tests on SQLite"
 (unset VOXDIAL_TEST_POSTGRES_URL; run_suite "$@")

@@ -38,6 +38,8 @@ pub struct AppState {
     pub key: MasterKey,
     /// The public base URL, no trailing slash (webhook URLs, Origin check).
     pub public_url: String,
+    /// Dry runs on demand (the Dialer tab's preview) are heavy: one at a time.
+    pub dry_runs: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// What the application depends on from outside; tests replace the clock and the
@@ -90,8 +92,14 @@ impl Application {
         }
 
         let ctx = services_context(&settings, db, &key, public_url.clone(), deps);
-        let state =
-            actix_web::web::Data::new(AppState { ctx, hasher: PasswordHasher::new(4), key, public_url, settings });
+        let state = actix_web::web::Data::new(AppState {
+            ctx,
+            hasher: PasswordHasher::new(4),
+            key,
+            public_url,
+            settings,
+            dry_runs: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+        });
         let server = http_server(state.clone(), listener)?;
         let (shutdown, _) = watch::channel(false);
         let background = if state.settings.background_tasks {

@@ -9,7 +9,7 @@ use crate::audit::Actor;
 use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
-use crate::db::Db;
+use crate::db::{Backend, Db, sqlite_path};
 use crate::domain::user::{Email, NewPassword, PersonName, Role};
 use crate::error::AppError;
 use crate::services::team::{self, NewMember};
@@ -33,6 +33,20 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 fn command_context(settings: &Settings) -> anyhow::Result<Ctx> {
     let db = Db::connect(&settings.database_url, 2)?;
     db.migrate()?;
+    context_on(settings, db)
+}
+
+/// The services' context for a command that only reads the configured database: no
+/// migrations, and a missing SQLite file is an error instead of a new empty database.
+fn reading_context(settings: &Settings) -> anyhow::Result<Ctx> {
+    let url = &settings.database_url;
+    if Backend::from_url(url) == Backend::Sqlite && !std::path::Path::new(sqlite_path(url)).exists() {
+        bail!("there is no database at {}; point database_url at the installation's database", sqlite_path(url));
+    }
+    context_on(settings, Db::connect(url, 2)?)
+}
+
+fn context_on(settings: &Settings, db: Db) -> anyhow::Result<Ctx> {
     let key = MasterKey::load_or_create(settings)?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
     let deps = Dependencies {
@@ -151,5 +165,68 @@ pub fn import_leads(
             }
         }
     }
+    Ok(())
+}
+
+/// Runs the dialer over a scratch copy of a campaign (R-DIAL-SIM) from `start` for `days`,
+/// writes every dial to `out` as CSV and prints the summary. The database is only read.
+pub fn simulate_dialer(
+    settings: &Settings,
+    campaign_name: &str,
+    start: &str,
+    days: u32,
+    outcomes: &str,
+    seed: u64,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use chrono::{DateTime, Duration, Utc};
+
+    use crate::dialer::simulate::{self, DialCsv, OutcomeMix, SimOptions};
+
+    const MAX_DAYS: u32 = 92;
+    let start = DateTime::parse_from_rfc3339(start)
+        .map_err(|_| anyhow::anyhow!("--start “{start}” is not an RFC 3339 time such as 2026-11-02T08:00:00Z"))?
+        .with_timezone(&Utc);
+    if !(1..=MAX_DAYS).contains(&days) {
+        bail!("--days must be between 1 and {MAX_DAYS}");
+    }
+    let outcomes = OutcomeMix::parse(outcomes).map_err(|problem| anyhow::anyhow!("--outcomes: {problem}"))?;
+    let ctx = reading_context(settings)?;
+    let runtime = runtime()?;
+    let failed = |e: AppError| anyhow::anyhow!("{}", e.with_causes());
+    let campaign = runtime.block_on(crate::imports::campaign_named(&ctx, campaign_name)).map_err(failed)?;
+    let cannot_write = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot write {}: {e}", out.display());
+    let file = std::fs::File::create(out).map_err(|e| cannot_write(&e))?;
+    let mut csv = DialCsv::new(std::io::BufWriter::new(file)).map_err(|e| cannot_write(&e))?;
+
+    let period = Duration::days(i64::from(days));
+    let bar = indicatif::ProgressBar::new(period.num_minutes() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {msg}  eta {eta}").expect("valid progress template"),
+    );
+    let (mut dials, mut write_error) = (0, None);
+    let options = SimOptions { outcomes, seed, ..SimOptions::new(campaign.id, start, period) };
+    let mut sink = |dial: simulate::Dial| {
+        dials += 1;
+        bar.set_position((dial.at - start).num_minutes() as u64);
+        bar.set_message(format!("{dials} dials, at {}", dial.at.format("%a %Y-%m-%d %H:%M UTC")));
+        if let Err(e) = csv.write(&dial) {
+            write_error.get_or_insert(e);
+        }
+    };
+    // Ctrl-C drops the run, and with it the scratch database, rather than leave it behind.
+    let summary = runtime.block_on(async {
+        tokio::select! {
+            done = simulate::run(&ctx, options, &mut sink) => done.map_err(failed),
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("stopped before the end of the period")),
+        }
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(cannot_write(&e));
+    }
+    csv.finish().map_err(|e| cannot_write(&e))?;
+    println!("{summary}");
+    println!("Every dial is in {}.", out.display());
     Ok(())
 }

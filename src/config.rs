@@ -52,6 +52,10 @@ pub struct Settings {
     pub reconcile_after_secs: u64,
     /// Calls whose outcome is still unknown this long after they started are marked unknown.
     pub reconcile_give_up_secs: u64,
+    /// Pause between two dialer steps.
+    pub dialer_interval_ms: u64,
+    /// Pause between two reconciler passes.
+    pub reconcile_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -79,6 +83,8 @@ impl Default for Settings {
             store_call_audio: true,
             reconcile_after_secs: 15 * 60,
             reconcile_give_up_secs: 2 * 60 * 60,
+            dialer_interval_ms: 2000,
+            reconcile_interval_secs: 60,
         }
     }
 }
@@ -118,6 +124,10 @@ impl Settings {
         }
         if self.session_idle_timeout_secs == 0 || self.session_absolute_timeout_secs == 0 {
             anyhow::bail!("session timeouts must be positive");
+        }
+        if self.dialer_interval_ms == 0 || self.reconcile_interval_secs == 0 {
+            // Zero would spin the loop without a pause.
+            anyhow::bail!("dialer_interval_ms and reconcile_interval_secs must be positive");
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

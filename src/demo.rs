@@ -15,12 +15,12 @@ use crate::db::phone_numbers::NewPhoneNumber;
 use crate::db::providers::{NewConnection, SecretField};
 use crate::db::{self, DbConnection, write_tx};
 use crate::domain::campaign::CampaignStatus;
-use crate::domain::lead::{LeadInput, RawLead};
+use crate::domain::lead::{LeadInput, LeadSource, RawLead};
 use crate::domain::phone::{E164, Region};
 use crate::domain::user::{Email, PersonName, Role};
 use crate::ids::{CampaignId, ConnectionId};
 use crate::provider::ProviderKind;
-use crate::provider::simulator::{AGENTS, NUMBERS, Simulator, SimulatorConfig};
+use crate::provider::simulator::{AGENTS, InboundTarget, NUMBERS, Simulator, SimulatorConfig};
 use crate::services::Ctx;
 use crate::services::connections;
 
@@ -37,12 +37,13 @@ pub struct Demo {
 }
 
 const TEMPLATE: &str = "You are {{ agent.name }}, a friendly, concise sales assistant calling for Acme Voice about {{ campaign.name }}.\n\
-Speak to {{ lead.first_name }}{% if lead.company %} at {{ lead.company }}{% endif %}. It is {{ now.time }} on a {{ now.weekday }} for them.\n\
+Speak to {% if lead.first_name %}{{ lead.first_name }}{% else %}the caller{% endif %}{% if lead.company %} at {{ lead.company }}{% endif %}. It is {{ now.time }} on a {{ now.weekday }} for them.\n\
 {% if contact_type == 'returning' %}You have spoken before:\n{% for call in previous_interactions %}- {{ call.date }}: {{ call.outcome }}. {{ call.summary }}\n{% endfor %}\
 Pick up where you left off.{% elif contact_type == 'new' %}They called us; find out what they need.{% else %}This is your first conversation: introduce yourself and ask one question about how they follow up with leads.{% endif %}\n\
 If they ask not to be called again, apologise and end the call. If they want a demo, agree a time.";
 
 const FIRST_MESSAGE: &str = "{% if contact_type == 'returning' %}Hi {{ lead.first_name }}, it's {{ agent.name }} again from Acme Voice.\
+{% elif contact_type == 'new' %}Thanks for calling Acme Voice, this is {{ agent.name }}, an AI assistant. How can I help?\
 {% else %}Hi {{ lead.first_name }}, this is {{ agent.name }}, an AI assistant from Acme Voice. Do you have a minute?{% endif %}";
 
 const FIRST_NAMES: [&str; 25] = [
@@ -64,6 +65,20 @@ const COMPANIES: [&str; 10] = [
     "Granite Builders",
 ];
 const AREA_CODES: [&str; 10] = ["212", "415", "312", "305", "206", "512", "617", "303", "404", "702"];
+
+/// The `n`th demo lead's number (in ranges set aside for fiction) and, where the number
+/// does not tell, its zone. The leads live around the world, so that whenever the demo
+/// runs some of them are within their local calling hours.
+fn demo_phone(n: usize) -> (String, &'static str) {
+    match n % 6 {
+        2 => (format!("+4420794600{:02}", n), "Europe/London"),
+        3 => (format!("+6125550{:04}", 100 + n), "Australia/Sydney"),
+        4 => (format!("+1808555{:04}", 120 + n), ""),
+        5 => (format!("+6185550{:04}", 100 + n), "Australia/Perth"),
+        _ => (format!("+1{}555{:04}", AREA_CODES[n % AREA_CODES.len()], 120 + n), ""),
+    }
+}
+
 const PLANS: [&str; 3] = ["starter", "growth", "enterprise"];
 
 /// Seeds the workspace on first start, then starts the simulator and points the demo
@@ -101,8 +116,16 @@ pub async fn start(ctx: &Ctx, call_length: Duration) -> anyhow::Result<Demo> {
         connection.webhook_secret_enc.as_deref().context("the demo connection lost its webhook secret")?,
     )
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let (webhook_url, _) = connections::webhook_urls(&ctx.settings.public_url, connection_id);
-    let simulator = Simulator::start(SimulatorConfig { api_key, webhook_url, webhook_secret, call_length })?;
+    let inbound_token = connection
+        .inbound_token_enc
+        .as_deref()
+        .map(|sealed| connections::open(&ctx.secrets, SecretField::InboundToken, sealed))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (webhook_url, initiation_url) = connections::webhook_urls(&ctx.settings.public_url, connection_id);
+    let inbound =
+        inbound_token.map(|token| InboundTarget { initiation_url, token, app_url: ctx.settings.public_url.clone() });
+    let simulator = Simulator::start(SimulatorConfig { api_key, webhook_url, webhook_secret, call_length, inbound })?;
     let base_url = simulator.base_url.clone();
     let campaign_id = ctx
         .db
@@ -193,11 +216,15 @@ fn seed(
         },
         now,
     )?;
+    // Calls to the other numbers reach the demo campaign too.
+    db::providers::set_default_inbound_campaign(conn, connection_id, Some(campaign_id), now)?;
     for n in 0..54 {
+        let (phone, timezone) = demo_phone(n);
         let raw = RawLead {
             first_name: FIRST_NAMES[n % FIRST_NAMES.len()].into(),
             last_name: LAST_NAMES[(n * 7) % LAST_NAMES.len()].into(),
-            phone: format!("+1{}555{:04}", AREA_CODES[n % AREA_CODES.len()], 120 + n),
+            phone,
+            timezone: timezone.into(),
             email: format!("{}.{}@example.com", FIRST_NAMES[n % FIRST_NAMES.len()].to_lowercase(), n),
             company: COMPANIES[(n * 3) % COMPANIES.len()].into(),
             is_test: if n >= 50 { "yes".into() } else { String::new() },
@@ -208,7 +235,7 @@ fn seed(
         };
         let lead = LeadInput::parse(&raw, None)
             .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("demo lead {n}: {e:?}")))?;
-        db::leads::insert(conn, campaign_id, &lead, now)?;
+        db::leads::insert(conn, campaign_id, &lead, LeadSource::Form, now)?;
     }
     let change = Change {
         action: "demo.seed",
@@ -218,4 +245,33 @@ fn seed(
     };
     audit::record(conn, &actor, change, now)?;
     Ok((connection_id, Some(password)))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone as _, Timelike as _, Utc};
+
+    use super::*;
+
+    /// Whatever the hour, some demo leads are well inside their calling hours, so Call now
+    /// works in the demo wherever and whenever it is tried.
+    #[test]
+    fn at_every_hour_some_demo_leads_are_in_their_daytime() {
+        let zones: Vec<chrono_tz::Tz> = (0..50)
+            .map(|n| {
+                let (phone, zone) = demo_phone(n);
+                match zone {
+                    "" => E164::parse(&phone, None).unwrap().zone().expect("a US number's zone"),
+                    named => named.parse().unwrap(),
+                }
+            })
+            .collect();
+        for day in [1, 182] {
+            for hour in 0..24 {
+                let at = Utc.with_ymd_and_hms(2026, 1, 1, hour, 0, 0).unwrap() + chrono::Duration::days(day);
+                let awake = zones.iter().filter(|z| (10..19).contains(&at.with_timezone(*z).hour())).count();
+                assert!(awake >= 5, "only {awake} demo leads in their daytime at {at}");
+            }
+        }
+    }
 }

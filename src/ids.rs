@@ -80,4 +80,5 @@ ids! {
     WebhookEventId;
     SuppressionId;
     RecordingId;
+    ProblemId;
 }

@@ -35,6 +35,36 @@ enum Command {
         #[command(subcommand)]
         command: LeadsCommand,
     },
+    /// Work with the auto-dialer.
+    Dialer {
+        #[command(subcommand)]
+        command: DialerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DialerCommand {
+    /// Dry run: the real dialer over a scratch copy of a campaign, with a simulated clock and
+    /// provider. Writes every dial with the lead's local time; the database is only read.
+    Simulate {
+        #[arg(long)]
+        campaign: String,
+        /// When the simulated period starts (RFC 3339, e.g. 2026-11-02T00:00:00Z).
+        #[arg(long)]
+        start: String,
+        /// How many days to simulate.
+        #[arg(long)]
+        days: u32,
+        /// How the calls end, in percent adding up to 100: outcome codes or opt_out.
+        #[arg(long, default_value = voxdial::dialer::simulate::DEFAULT_MIX)]
+        outcomes: String,
+        /// Seeds the outcome draws: the same seed gives the same run.
+        #[arg(long, default_value_t = voxdial::dialer::simulate::DEFAULT_SEED)]
+        seed: u64,
+        /// The CSV file for every dial.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -67,9 +97,14 @@ enum UserCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Crash tests stop the process at named points, configured by `FAILPOINTS`.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref())?;
     voxdial::telemetry::init(&settings.log_filter, settings.log_format == "json");
+    #[cfg(feature = "failpoints")]
+    tracing::warn!(configured = ?fail::list(), "built with failpoints: for tests only");
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(settings, demo),
         Command::Migrate => voxdial::cli::migrate(&settings),
@@ -78,6 +113,9 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Leads { command: LeadsCommand::Import { file, campaign, duplicates, error_report } } => {
             voxdial::cli::import_leads(&settings, &file, &campaign, &duplicates, error_report.as_deref())
+        }
+        Command::Dialer { command: DialerCommand::Simulate { campaign, start, days, outcomes, seed, out } } => {
+            voxdial::cli::simulate_dialer(&settings, &campaign, &start, days, &outcomes, seed, &out)
         }
     }
 }

@@ -19,15 +19,17 @@ pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>)
     let (reconcile_ctx, sweeper_ctx, housekeeping_ctx, dialer_ctx) =
         (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
     let imports_ctx = ctx;
+    let (dialer_every, reconcile_every) =
+        (Duration::from_millis(settings.dialer_interval_ms), Duration::from_secs(settings.reconcile_interval_secs));
     vec![
-        run_periodically("dialer", Duration::from_secs(2), shutdown.clone(), move || {
+        run_periodically("dialer", dialer_every, shutdown.clone(), move || {
             let ctx = dialer_ctx.clone();
             async move {
                 crate::dialer::step(&ctx, ctx.clock.now_utc()).await?;
                 Ok(())
             }
         }),
-        run_periodically("reconciler", Duration::from_secs(60), shutdown.clone(), move || {
+        run_periodically("reconciler", reconcile_every, shutdown.clone(), move || {
             let ctx = reconcile_ctx.clone();
             async move {
                 crate::calls::reconcile::step(&ctx, ctx.clock.now()).await?;

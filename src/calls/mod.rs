@@ -7,12 +7,14 @@
 //! call until the call is settled: a lead is never dialed twice for one attempt.
 
 pub mod events;
+pub mod inbound;
 mod manual_hours;
 mod prepare;
 pub mod reconcile;
 pub mod review;
 pub mod settle;
 pub mod sweeper;
+pub mod variables;
 
 use crate::audit::Actor;
 use crate::db::{self, DbConnection};
@@ -24,7 +26,8 @@ use crate::error::AppError;
 use crate::ids::{ConnectionId, InteractionId, LeadId};
 use crate::provider::{CallAccepted, ProviderError};
 use crate::services::{Ctx, connections};
-pub use prepare::{INTERACTION_VARIABLE, Prepared, prepare};
+pub use prepare::{Prepared, prepare};
+pub use variables::INTERACTION_VARIABLE;
 
 /// Who asks for a call.
 #[derive(Debug, Clone)]
@@ -164,9 +167,14 @@ pub async fn dial(ctx: &Ctx, prepared: Prepared) -> Result<CallStart, AppError> 
         }
     };
     let answer = client.start_call(&prepared.call).await;
+    #[cfg(feature = "failpoints")]
+    fail::fail_point!("call-after-post");
     let connection_id = prepared.connection.id;
     let now = ctx.clock.now();
-    ctx.db.run(move |conn| record_answer(conn, interaction_id, connection_id, answer, now)).await
+    let recorded = ctx.db.run(move |conn| record_answer(conn, interaction_id, connection_id, answer, now)).await;
+    #[cfg(feature = "failpoints")]
+    fail::fail_point!("call-after-answer");
+    recorded
 }
 
 fn record_answer(

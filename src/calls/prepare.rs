@@ -2,8 +2,6 @@
 //! refuse the call, agent and number resolution, prompt rendering, and the committed
 //! `dialing` row that claims the lead's one live call.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use super::{CallStart, Refusal, Requester, manual_hours};
@@ -16,15 +14,12 @@ use crate::db::{self, DbConnection};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
 use crate::domain::lead::LeadStatus;
-use crate::domain::prompt::{self, PromptSource};
+use crate::domain::prompt::{self, PromptSource, RenderedPrompt, TemplateError};
 use crate::domain::resolution::{self, ConfigError};
 use crate::error::AppError;
-use crate::ids::{InteractionId, LeadId};
+use crate::ids::{InteractionId, LeadId, TemplateVersionId};
 use crate::provider::OutboundCall;
 use crate::services::prompt_context;
-
-/// The dynamic variable carrying voxdial's interaction id, so every webhook can be matched.
-pub const INTERACTION_VARIABLE: &str = "voxdial_interaction_id";
 
 /// A call ready to be placed, committed as `dialing`.
 #[derive(Debug, Clone)]
@@ -156,23 +151,14 @@ fn resolve_and_insert(
     let failed = NewInteraction { phone_number_id: Some(number.id), ..failed };
     let mut rendered = None;
     let mut template_version_id = None;
-    if let Some(template_id) = campaign.prompt_template_id {
-        let version = db::templates::latest_version(conn, template_id)?;
-        template_version_id = Some(version.id);
-        let ctx = prompt_context::context_for_lead(conn, lead, campaign, &agent.name, contact_type, now)?;
-        let source =
-            PromptSource { system_prompt: &version.system_prompt, first_message: version.first_message.as_deref() };
-        match prompt::render(source, &ctx) {
+    if let Some((version_id, result)) = render_for_lead(conn, lead, campaign, &agent.name, contact_type, now)? {
+        template_version_id = Some(version_id);
+        match result {
             Ok(done) => rendered = Some(done),
             Err(template_error) => {
                 let row = NewInteraction { template_version_id, ..failed };
-                return config_failure(
-                    conn,
-                    campaign,
-                    row,
-                    ConfigError::TemplateError(template_error.to_string()),
-                    None,
-                );
+                let error = ConfigError::TemplateError(template_error.to_string());
+                return config_failure(conn, campaign, row, error, None);
             }
         }
     }
@@ -202,10 +188,31 @@ fn resolve_and_insert(
         to_number: lead.phone.to_string(),
         system_prompt: rendered.as_ref().map(|r| r.system_prompt.clone()),
         first_message: rendered.and_then(|r| r.first_message),
-        dynamic_variables: dynamic_variables(lead, &campaign.name, &agent.name, contact_type, interaction_id),
+        dynamic_variables: super::variables::for_lead(lead, &campaign.name, &agent.name, contact_type, interaction_id),
         user_id: Some(format!("lead-{}", lead.id)),
     };
     Ok(Ok(Prepared { interaction_id, connection, call }))
+}
+
+/// Which template version was rendered for a lead, and what came of it.
+pub(crate) type LeadPrompt = (TemplateVersionId, Result<RenderedPrompt, TemplateError>);
+
+/// The campaign's template (its latest version) rendered for the lead, as a call to it now
+/// would see it; `None` when the campaign has no template (the agent's own prompt speaks).
+pub(crate) fn render_for_lead(
+    conn: &mut DbConnection,
+    lead: &Lead,
+    campaign: &Campaign,
+    agent_name: &str,
+    contact_type: ContactType,
+    now: DateTime<Utc>,
+) -> Result<Option<LeadPrompt>, AppError> {
+    let Some(template_id) = campaign.prompt_template_id else { return Ok(None) };
+    let version = db::templates::latest_version(conn, template_id)?;
+    let ctx = prompt_context::context_for_lead(conn, lead, campaign, agent_name, contact_type, now)?;
+    let source =
+        PromptSource { system_prompt: &version.system_prompt, first_message: version.first_message.as_deref() };
+    Ok(Some((version.id, prompt::render(source, &ctx))))
 }
 
 /// Records a configuration error as a failed call that does not count as an attempt, and
@@ -222,87 +229,4 @@ fn config_failure(
     let interaction_id = db::interactions::insert(conn, &row)?;
     db::campaigns::set_blocking_error(conn, campaign.id, error.code(), &message, row.created_at)?;
     Ok(Err(CallStart::ConfigError { interaction_id, error }))
-}
-
-/// The lead's fields for the agent, plus voxdial's ids for matching webhooks.
-pub(crate) fn dynamic_variables(
-    lead: &Lead,
-    campaign_name: &str,
-    agent_name: &str,
-    contact_type: ContactType,
-    interaction_id: InteractionId,
-) -> BTreeMap<String, serde_json::Value> {
-    let mut vars: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-    let mut text = |name: &str, value: &str| {
-        vars.insert(name.to_owned(), serde_json::Value::from(value));
-    };
-    text(INTERACTION_VARIABLE, &interaction_id.to_string());
-    text("voxdial_lead_id", &lead.id.to_string());
-    text("lead_first_name", &lead.first_name);
-    text("lead_last_name", &lead.last_name);
-    text("lead_full_name", &lead.full_name());
-    text("lead_phone", lead.phone.as_str());
-    text("lead_email", lead.email.as_ref().map_or("", |e| e.as_str()));
-    text("lead_company", lead.company.as_deref().unwrap_or_default());
-    text("lead_timezone", lead.timezone.map_or("", |tz| tz.name()));
-    text("lead_status", lead.status.as_str());
-    text("campaign_name", campaign_name);
-    text("agent_name", agent_name);
-    text("contact_type", contact_type.as_str());
-    vars.insert("attempt_number".into(), serde_json::Value::from(lead.attempt_count + 1));
-    for (key, value) in lead.custom_map() {
-        let key: String = key.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        // Only scalars travel as variables; anything else is sent as its JSON text.
-        let value = match value {
-            serde_json::Value::String(_) | serde_json::Value::Number(_) | serde_json::Value::Bool(_) => value,
-            other => serde_json::Value::from(other.to_string()),
-        };
-        vars.entry(format!("lead_{key}")).or_insert(value);
-    }
-    vars
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::phone::E164;
-    use crate::ids::CampaignId;
-
-    #[test]
-    fn custom_fields_become_prefixed_scalar_variables() {
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
-        let lead = Lead {
-            id: LeadId::new(7),
-            campaign_id: CampaignId::new(1),
-            first_name: "Ana".into(),
-            last_name: "Lima".into(),
-            phone: E164::parse("+12125550123", None).unwrap(),
-            email: None,
-            company: Some("Acme".into()),
-            timezone: None,
-            status: LeadStatus::New,
-            is_test: false,
-            custom_fields: r#"{"Plan Tier": "gold", "seats": 12, "tags": ["a"], "first_name": "x"}"#.into(),
-            consent_source: None,
-            consent_at: None,
-            attempt_count: 2,
-            last_attempt_at: None,
-            last_contacted_at: None,
-            next_call_at: None,
-            needs_review: false,
-            deleted_at: None,
-            retry_at: None,
-            dial_block: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let vars = dynamic_variables(&lead, "Spring", "Ava", ContactType::Returning, InteractionId::new(42));
-        assert_eq!(vars[INTERACTION_VARIABLE], "42");
-        assert_eq!(vars["lead_first_name"], "Ana");
-        assert_eq!(vars["attempt_number"], 3);
-        assert_eq!(vars["lead_plan_tier"], "gold");
-        assert_eq!(vars["lead_seats"], 12);
-        assert_eq!(vars["lead_tags"], "[\"a\"]");
-        assert_eq!(vars["contact_type"], "returning");
-    }
 }

@@ -59,7 +59,8 @@ typed_row! {
         pub lead_id: LeadId,
         pub lead_first_name: String,
         pub lead_last_name: String,
-        pub to_number: E164,
+        /// The lead's number, whichever way the call went.
+        pub lead_phone: E164,
         pub campaign_id: CampaignId,
         pub campaign_name: String,
         pub agent_name: Option<String>,
@@ -88,7 +89,7 @@ pub fn page(
             interactions::lead_id,
             leads::first_name,
             leads::last_name,
-            interactions::to_number,
+            leads::phone,
             interactions::campaign_id,
             campaigns::name,
             voice_agents::name.nullable(),

@@ -24,6 +24,10 @@ typed_row! {
         pub prompt_template_id: Option<TemplateId>,
         pub phone_number_id: Option<PhoneNumberId>,
         pub outcome_status_map: Option<String>,
+        /// The number whose inbound calls this campaign answers.
+        pub inbound_number_id: Option<PhoneNumberId>,
+        /// The agent whose inbound calls this campaign answers (when no number routes them).
+        pub inbound_agent_id: Option<AgentId>,
         pub lead_count: i32,
         pub blocking_error_code: Option<String>,
         pub blocking_error_message: Option<String>,
@@ -190,4 +194,31 @@ pub fn set_outcome_status_map(
     diesel::update(campaigns::table.find(id))
         .set((campaigns::outcome_status_map.eq(json), campaigns::updated_at.eq(now)))
         .execute(conn)
+}
+
+/// Marks the campaign to answer inbound calls to `number` and `agent` (or clears it). A
+/// number or agent another campaign answers makes this fail with a unique violation.
+pub fn set_inbound(
+    conn: &mut DbConnection,
+    id: CampaignId,
+    number: Option<PhoneNumberId>,
+    agent: Option<AgentId>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(campaigns::table.find(id))
+        .set((
+            campaigns::inbound_number_id.eq(number),
+            campaigns::inbound_agent_id.eq(agent),
+            campaigns::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Campaigns that answer inbound calls to a number or an agent, by name.
+pub fn answering_inbound(conn: &mut DbConnection) -> QueryResult<Vec<Campaign>> {
+    campaigns::table
+        .filter(campaigns::inbound_number_id.is_not_null().or(campaigns::inbound_agent_id.is_not_null()))
+        .order(campaigns::name.asc())
+        .select(Campaign::as_select())
+        .load(conn)
 }

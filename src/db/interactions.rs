@@ -45,6 +45,8 @@ typed_row! {
         pub settled_late_from: Option<CallStatus>,
         /// Failed reconciler checks so far.
         pub check_failures: i32,
+        /// An inbound caller whose number is on a do-not-call list (answered, but flagged).
+        pub caller_on_dnc: bool,
         pub initiated_by: Option<UserId>,
         pub started_at: Option<NaiveDateTime>,
         pub ended_at: Option<NaiveDateTime>,
@@ -240,6 +242,19 @@ pub fn end_unsent(
             ))
             .execute(conn)?;
     Ok(moved == 1)
+}
+
+/// Records the provider's call id (an inbound call's, known from the start) and whether the
+/// caller is on a do-not-call list.
+pub fn note_inbound(
+    conn: &mut DbConnection,
+    id: InteractionId,
+    call_sid: Option<&str>,
+    caller_on_dnc: bool,
+) -> QueryResult<usize> {
+    diesel::update(interactions::table.find(id))
+        .set((interactions::provider_call_sid.eq(call_sid), interactions::caller_on_dnc.eq(caller_on_dnc)))
+        .execute(conn)
 }
 
 /// Notes something about a call without changing its status (e.g. an unanswered dial).

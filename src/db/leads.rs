@@ -9,7 +9,7 @@ use super::schema::{campaigns, interactions, leads};
 use super::types::typed_row;
 use crate::domain::dialing::rules::DialBlock;
 use crate::domain::interaction::CallStatus;
-use crate::domain::lead::{LeadInput, LeadStatus, search_keys};
+use crate::domain::lead::{LeadInput, LeadSource, LeadStatus, search_keys};
 use crate::domain::outcome::Outcome;
 use crate::domain::phone::E164;
 use crate::domain::user::Email;
@@ -42,6 +42,8 @@ typed_row! {
         pub retry_at: Option<NaiveDateTime>,
         /// Why the dialer cannot call the lead, if it cannot.
         pub dial_block: Option<DialBlock>,
+        /// How the lead came in (unknown for leads from before voxdial recorded it).
+        pub source: Option<LeadSource>,
         pub created_at: NaiveDateTime,
         pub updated_at: NaiveDateTime,
     }
@@ -72,9 +74,10 @@ pub fn insert(
     conn: &mut DbConnection,
     campaign_id: CampaignId,
     lead: &LeadInput,
+    source: LeadSource,
     now: NaiveDateTime,
 ) -> QueryResult<LeadId> {
-    let id = insert_uncounted(conn, campaign_id, lead, now)?;
+    let id = insert_uncounted(conn, campaign_id, lead, source, now)?;
     super::campaigns::add_to_lead_count(conn, campaign_id, 1)?;
     Ok(id)
 }
@@ -85,6 +88,7 @@ pub fn insert_uncounted(
     conn: &mut DbConnection,
     campaign_id: CampaignId,
     lead: &LeadInput,
+    source: LeadSource,
     now: NaiveDateTime,
 ) -> QueryResult<LeadId> {
     let [search_name, search_last_name, search_email, search_company] =
@@ -108,6 +112,7 @@ pub fn insert_uncounted(
             leads::search_email.eq(search_email),
             leads::search_company.eq(search_company),
             leads::next_call_at.eq(due_at(lead.status, now)),
+            leads::source.eq(source.as_str()),
             leads::created_at.eq(now),
             leads::updated_at.eq(now),
         ))

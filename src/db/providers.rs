@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{phone_numbers, provider_connections, voice_agents};
 use super::types::typed_row;
-use crate::ids::ConnectionId;
+use crate::ids::{CampaignId, ConnectionId};
 use crate::provider::ProviderKind;
 
 typed_row! {
@@ -24,6 +24,8 @@ typed_row! {
         pub last_check_at: Option<NaiveDateTime>,
         pub last_check_ok: Option<bool>,
         pub last_check_message: Option<String>,
+        /// Where inbound calls go when no number or agent routes them.
+        pub default_inbound_campaign_id: Option<CampaignId>,
         pub created_at: NaiveDateTime,
         pub updated_at: NaiveDateTime,
     }
@@ -176,4 +178,16 @@ pub fn usage(conn: &mut DbConnection, id: ConnectionId) -> QueryResult<(i64, i64
 
 pub fn delete(conn: &mut DbConnection, id: ConnectionId) -> QueryResult<usize> {
     diesel::delete(provider_connections::table.find(id)).execute(conn)
+}
+
+/// Where the connection's inbound calls go when no number or agent routes them.
+pub fn set_default_inbound_campaign(
+    conn: &mut DbConnection,
+    id: ConnectionId,
+    campaign: Option<CampaignId>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(provider_connections::table.find(id))
+        .set((provider_connections::default_inbound_campaign_id.eq(campaign), provider_connections::updated_at.eq(now)))
+        .execute(conn)
 }

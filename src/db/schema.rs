@@ -63,6 +63,7 @@ diesel::table! {
         last_check_at -> Nullable<Timestamp>,
         last_check_ok -> Nullable<Bool>,
         last_check_message -> Nullable<Text>,
+        default_inbound_campaign_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -142,6 +143,8 @@ diesel::table! {
         prompt_template_id -> Nullable<BigInt>,
         phone_number_id -> Nullable<BigInt>,
         outcome_status_map -> Nullable<Text>,
+        inbound_number_id -> Nullable<BigInt>,
+        inbound_agent_id -> Nullable<BigInt>,
         lead_count -> Integer,
         blocking_error_code -> Nullable<Text>,
         blocking_error_message -> Nullable<Text>,
@@ -221,6 +224,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         retry_at -> Nullable<Timestamp>,
         dial_block -> Nullable<Text>,
+        source -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -259,6 +263,7 @@ diesel::table! {
         settled_late_from -> Nullable<Text>,
         check_after -> Nullable<Timestamp>,
         check_failures -> Integer,
+        caller_on_dnc -> Bool,
         initiated_by -> Nullable<BigInt>,
         started_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
@@ -387,6 +392,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    problems (id) {
+        id -> BigInt,
+        kind -> Text,
+        provider_connection_id -> Nullable<BigInt>,
+        campaign_id -> Nullable<BigInt>,
+        message -> Text,
+        occurrences -> Integer,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(phone_numbers -> provider_connections (provider_connection_id));
@@ -419,6 +438,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     provider_connections,
     llm_connections,
     phone_numbers,
+    problems,
     voice_agents,
     prompt_templates,
     prompt_template_versions,

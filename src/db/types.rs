@@ -54,6 +54,7 @@ stored_as_is!(
     WebhookEventId,
     SuppressionId,
     RecordingId,
+    ProblemId,
 );
 
 /// Enumerations declared with `domain::codes!`, stored as their code.
@@ -87,6 +88,8 @@ stored_code!(
     crate::domain::webhook::ProcessingState,
     crate::domain::dialing::rules::LeadOrder,
     crate::domain::dialing::rules::DialBlock,
+    crate::domain::lead::LeadSource,
+    crate::db::problems::ProblemKind,
 );
 
 impl Stored for E164 {

@@ -20,8 +20,11 @@ use crate::services::InstanceId;
 
 /// How long one instance drives a campaign without renewing (each step renews it).
 pub const LEASE: Duration = Duration::seconds(30);
-/// Due leads looked at per step (dialed, rescheduled or blocked).
-const CANDIDATES: i64 = 200;
+/// Due leads looked at per step (dialed, rescheduled or blocked): a few per free line, as
+/// some turn out to be outside their window or blocked, within these bounds.
+const CANDIDATES_PER_LINE: i64 = 4;
+const MIN_CANDIDATES: i64 = 20;
+const MAX_CANDIDATES: i64 = 200;
 /// Waiting leads rescheduled per step after a rules change.
 const RESCHEDULE_BATCH: i64 = 500;
 /// How many seconds of pacing a campaign may bank (a step's worth).
@@ -70,25 +73,32 @@ pub fn claim_batch(
     let tokens = refill(&settings, &rules, now);
     let live = db::dialer::live_calls(conn, campaign_id)?;
     let mut slots = (i64::from(rules.max_concurrent_calls) - live).max(0).min(tokens.floor() as i64);
-    for lead in db::dial_queue::due(conn, campaign_id, rules.order, stored_now, CANDIDATES)? {
+    // With no free line nothing can be claimed, and a deep backlog costs a check per lead:
+    // look at a few candidates per free line only.
+    let due = match slots {
+        0 => Vec::new(),
+        _ => {
+            let candidates = (slots * CANDIDATES_PER_LINE).clamp(MIN_CANDIDATES, MAX_CANDIDATES);
+            db::dial_queue::due(conn, campaign_id, rules.order, stored_now, candidates)?
+        }
+    };
+    for lead in due {
+        if slots == 0 {
+            break;
+        }
         match next_call(conn, &rules, &campaign, &lead, lead.status, now)? {
-            Ok(at) if at <= now => {
-                if slots == 0 {
-                    continue;
+            Ok(at) if at <= now => match take(conn, &lead, now)? {
+                Taken::Call(prepared) => {
+                    claimed.prepared.push(*prepared);
+                    slots -= 1;
                 }
-                match take(conn, &lead, now)? {
-                    Taken::Call(prepared) => {
-                        claimed.prepared.push(*prepared);
-                        slots -= 1;
-                    }
-                    Taken::Blocked => claimed.blocked += 1,
-                    Taken::Skipped => {}
-                    Taken::CampaignBlocked(reason) => {
-                        claimed.idle = Some(reason);
-                        break;
-                    }
+                Taken::Blocked => claimed.blocked += 1,
+                Taken::Skipped => {}
+                Taken::CampaignBlocked(reason) => {
+                    claimed.idle = Some(reason);
+                    break;
                 }
-            }
+            },
             Ok(at) => {
                 db::dial_queue::reschedule(conn, lead.id, at.naive_utc(), stored_now)?;
                 claimed.rescheduled += 1;

@@ -10,6 +10,7 @@
 
 pub mod claim;
 pub mod schedule;
+pub mod simulate;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
@@ -56,6 +57,8 @@ async fn step_campaign(
 ) -> Result<(), AppError> {
     let holder = ctx.instance_id.clone();
     let claimed = ctx.db.write(move |conn| claim::claim_batch(conn, campaign_id, &holder, now)).await?;
+    #[cfg(feature = "failpoints")]
+    fail::fail_point!("dialer-after-claim");
     report.rescheduled += claimed.rescheduled;
     report.blocked += claimed.blocked;
     report.dialed += claimed.prepared.len();

@@ -42,6 +42,15 @@ impl LeadStatus {
     }
 }
 
+codes! {
+    /// How a lead came in.
+    pub enum LeadSource {
+        Form => "form", "Added by hand";
+        Import => "import", "Imported";
+        Inbound => "inbound", "Called in";
+    }
+}
+
 /// One problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {

@@ -10,7 +10,7 @@ use super::{DuplicateMode, sheet_of, stored_mapping};
 use crate::db::imports::{BatchCounts, LeadImport};
 use crate::db::leads::Provided;
 use crate::db::{self, DbConnection, write_tx};
-use crate::domain::lead::{LeadInput, RawLead};
+use crate::domain::lead::{LeadInput, LeadSource, RawLead};
 use crate::domain::phone::Region;
 use crate::error::AppError;
 use crate::ids::{CampaignId, ImportId};
@@ -177,7 +177,7 @@ impl Job {
             };
             match db::leads::find_live_by_phone(conn, self.campaign_id, &lead.phone)? {
                 None => {
-                    db::leads::insert_uncounted(conn, self.campaign_id, &lead, now)?;
+                    db::leads::insert_uncounted(conn, self.campaign_id, &lead, LeadSource::Import, now)?;
                     counts.inserted += 1;
                 }
                 Some(_) if self.mode == DuplicateMode::Skip => counts.skipped += 1,

@@ -14,7 +14,7 @@ use crate::domain::interaction::ContactType;
 use crate::domain::prompt::{self, PromptSource};
 use crate::domain::resolution::{self, ConfigError, Resolution};
 use crate::error::AppError;
-use crate::ids::{AgentId, CampaignId};
+use crate::ids::{AgentId, CampaignId, PhoneNumberId};
 use crate::services::connections;
 use crate::services::prompt_context::{PreviewLead, preview_context};
 
@@ -277,4 +277,13 @@ async fn provider_problems(ctx: &Ctx, chosen: &Chosen) -> Result<Vec<String>, Ap
         }
     }
     Ok(problems)
+}
+
+/// The number a real lead's call goes out from (R-PHONE: the campaign's, else the
+/// production agent's), which is also the number whose inbound calls the campaign answers.
+pub(crate) fn resolved_number(conn: &mut DbConnection, campaign: &Campaign) -> Result<Option<PhoneNumberId>, AppError> {
+    if campaign.phone_number_id.is_some() {
+        return Ok(campaign.phone_number_id);
+    }
+    Ok(db::agents::find_optional(conn, campaign.production_agent_id)?.and_then(|a| a.default_phone_number_id))
 }

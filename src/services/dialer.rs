@@ -11,6 +11,7 @@ use crate::db::dialer::DialerRow;
 use crate::db::leads::Lead;
 use crate::db::{self, DbConnection};
 use crate::dialer::claim::stopped;
+use crate::dialer::simulate::{Dial, SimSummary};
 use crate::domain::dialing::Profile;
 use crate::domain::dialing::profiles::profile_for_number;
 use crate::domain::dialing::rules::{DialBlock, DialerRules};
@@ -190,4 +191,13 @@ fn record(
 ) -> Result<(), AppError> {
     let change = Change { action, object_kind: "campaign", object_id: Some(campaign_id.get()), summary };
     Ok(audit::record(conn, actor, change, now)?)
+}
+
+/// How far the Dialer tab's preview looks ahead.
+pub const PREVIEW_HOURS: u32 = 24;
+
+/// What the dialer would do over the next [`PREVIEW_HOURS`] under the saved rules: the dry
+/// run on a scratch copy of the campaign (R-DIAL-SIM); nothing is called or changed.
+pub async fn preview(ctx: &Ctx, campaign_id: CampaignId) -> Result<(Vec<Dial>, SimSummary), AppError> {
+    crate::dialer::simulate::preview(ctx, campaign_id, PREVIEW_HOURS).await
 }

@@ -9,7 +9,7 @@ use crate::db::campaigns::Campaign;
 use crate::db::lead_lists::{LeadFilter, LeadPage, LeadSort, PageAt};
 use crate::db::leads::{Lead, Provided};
 use crate::db::{self, DbConnection};
-use crate::domain::lead::{FieldError, LeadInput, LeadStatus, LeadZone, RawLead, lead_zone, search_key};
+use crate::domain::lead::{FieldError, LeadInput, LeadSource, LeadStatus, LeadZone, RawLead, lead_zone, search_key};
 use crate::domain::phone::{E164, Region};
 use crate::error::AppError;
 use crate::ids::{CampaignId, LeadId};
@@ -145,7 +145,8 @@ fn insert_lead(
 ) -> Result<LeadId, LeadError> {
     let campaign = db::campaigns::find(conn, campaign_id)?;
     let input = LeadInput::parse(raw, Some(&campaign.default_region)).map_err(LeadError::Invalid)?;
-    let Some(id) = db::unless_duplicate(conn, |c| db::leads::insert(c, campaign_id, &input, now))? else {
+    let Some(id) = db::unless_duplicate(conn, |c| db::leads::insert(c, campaign_id, &input, LeadSource::Form, now))?
+    else {
         return Err(phone_taken(format!("{} is already a lead of this campaign", input.phone)));
     };
     let summary =

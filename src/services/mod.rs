@@ -12,6 +12,7 @@ pub mod connections;
 pub mod dashboard;
 pub mod dialer;
 pub mod dnc;
+pub mod inbound_routing;
 pub mod interactions;
 pub mod leads;
 pub mod phone_numbers;

@@ -1,17 +1,21 @@
 //! The dashboard: calls today, outcomes, active campaigns, problems.
 
-use actix_web::{Responder, get, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::PageCtx;
+use super::{PageCtx, redirect_with_flash};
 use crate::app::AppState;
-use crate::db::dashboard::Summary;
+use crate::auth::CurrentUser;
+use crate::auth::session::FlashKind;
+use crate::db::dashboard::{DialerStatus, Summary};
+use crate::db::problems::ProblemKind;
 use crate::error::AppError;
+use crate::ids::ProblemId;
 use crate::services;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(dashboard);
+    cfg.service(dashboard).service(dismiss_problem);
 }
 
 #[derive(Template, WebTemplate)]
@@ -27,4 +31,15 @@ async fn dashboard(state: web::Data<AppState>, ctx: PageCtx) -> Result<impl Resp
     let since = state.ctx.clock.now().date().and_hms_opt(0, 0, 0).expect("midnight exists");
     let summary = services::dashboard::summary(&state.ctx, since).await?;
     Ok(DashboardPage { ctx, summary })
+}
+
+#[post("/problems/{id}/dismiss")]
+async fn dismiss_problem(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<ProblemId>,
+) -> Result<HttpResponse, AppError> {
+    services::dashboard::dismiss_problem(&state.ctx, user.actor(), path.into_inner()).await?;
+    redirect_with_flash(&req, "/", FlashKind::Success, "Problem dismissed; it comes back if it happens again.")
 }

@@ -4,17 +4,30 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, post};
+use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::calls::events::{self, Receipt};
+use crate::calls::inbound;
 use crate::ids::ConnectionId;
 use crate::provider::ProviderKind;
+use crate::services::connections::INBOUND_TOKEN_HEADER;
 
 /// Audio webhooks carry whole recordings as base64.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// An initiation request is four short fields.
+const INITIATION_LIMIT: usize = 16 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/webhooks/elevenlabs").app_data(web::PayloadConfig::new(BODY_LIMIT)).service(post_call));
+    cfg.service(
+        web::scope("/webhooks/elevenlabs")
+            .service(
+                web::resource("/{connection_id}/initiation")
+                    .app_data(web::PayloadConfig::new(INITIATION_LIMIT))
+                    .route(web::post().to(initiation)),
+            )
+            .service(web::scope("").app_data(web::PayloadConfig::new(BODY_LIMIT)).service(post_call)),
+    );
 }
 
 fn plain(status: StatusCode, message: impl Into<String>) -> HttpResponse {
@@ -42,5 +55,47 @@ async fn post_call(
             tracing::error!(error = ?err, "webhook could not be stored or applied");
             plain(StatusCode::SERVICE_UNAVAILABLE, "temporarily unable to process this webhook; please retry")
         }
+    }
+}
+
+/// What ElevenLabs sends when an inbound call rings; other fields are ignored.
+#[derive(Debug, Deserialize)]
+struct InitiationBody {
+    caller_id: String,
+    #[serde(default)]
+    agent_id: Option<String>,
+    #[serde(default)]
+    called_number: Option<String>,
+    #[serde(default)]
+    call_sid: Option<String>,
+    /// SIP trunks may name it `call_id`.
+    #[serde(default)]
+    call_id: Option<String>,
+}
+
+/// The conversation-initiation webhook (R-INBOUND): answered fast, and always with a valid
+/// body once authenticated.
+async fn initiation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<ConnectionId>,
+    body: Bytes,
+) -> HttpResponse {
+    let parsed: InitiationBody = match serde_json::from_slice(&body) {
+        Ok(parsed) => parsed,
+        Err(err) => return plain(StatusCode::BAD_REQUEST, format!("not an initiation request: {err}")),
+    };
+    let token = req.headers().get(INBOUND_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request = inbound::Initiation {
+        connection_id: path.into_inner(),
+        token,
+        caller_id: parsed.caller_id,
+        agent_id: parsed.agent_id,
+        called_number: parsed.called_number,
+        call_sid: parsed.call_sid.or(parsed.call_id),
+    };
+    match inbound::answer(&state.ctx, request).await {
+        inbound::Reply::Answer(answer) => HttpResponse::Ok().json(answer),
+        inbound::Reply::Refused => plain(StatusCode::UNAUTHORIZED, "invalid token"),
     }
 }

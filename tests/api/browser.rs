@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use chrono::Timelike as _;
 use thirtyfour::prelude::*;
 
 use crate::helpers::{PASSWORD, screenshot_dir, spawn_app};
@@ -324,7 +325,16 @@ async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_statu
             50,
         )
         .unwrap();
-        page.rows.into_iter().find(|l| voxdial::provider::simulator::answers(l.phone.as_str(), 1)).unwrap()
+        // …and who is well inside their calling hours now (the demo's leads live around the world).
+        let mut daytime = |lead: &voxdial::db::lead_lists::LeadRow| {
+            let stored = voxdial::db::leads::find(c, lead.id).unwrap().timezone;
+            let zone = stored.or_else(|| lead.phone.zone()).expect("demo leads have a zone");
+            (10..19).contains(&chrono::Utc::now().with_timezone(&zone).hour())
+        };
+        page.rows
+            .into_iter()
+            .find(|l| voxdial::provider::simulator::answers(l.phone.as_str(), 1) && daytime(l))
+            .expect("a demo lead to call at this hour")
     });
 
     let browser = Browser::start().await;
@@ -354,4 +364,54 @@ async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_statu
     assert_ne!(status, "New", "the outcome moved the lead's status");
     browser.quit().await;
     demo.simulator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dialer_tab_saves_rules_starts_the_dialer_and_fits_a_phone() {
+    let (app, _provider) = crate::call_setup::app_with_scripted_provider().await;
+    let s = crate::call_setup::call_setup(&app).await;
+    for (name, phone, zone) in [
+        ("Bruno", "+13055550100", "America/New_York"),
+        ("Carla", "+14155550100", "America/Los_Angeles"),
+        ("Dee", "+18005550100", ""),
+    ] {
+        crate::call_setup::add_lead(&app, s.campaign, &[("first_name", name), ("phone", phone), ("timezone", zone)])
+            .await;
+    }
+
+    let browser = Browser::start().await;
+    log_in(&browser, &app, "admin@example.com").await;
+    browser.driver.goto(app.url(&format!("/campaigns/{}/dialer", s.campaign))).await.unwrap();
+    browser.wait_for_text("Not saved yet").await;
+    browser.fill("#windows", "daily 08:00-21:00").await;
+    browser.fill("input[name=concurrent]", "10").await;
+    browser.click("#rules button[type=submit]").await;
+    browser.wait_for_text("Dialer rules saved").await;
+    browser.click("#dialer-start").await;
+    browser.wait_for_text("Dialer started.").await;
+    let state = browser.driver.find(By::Css("#dialer-state")).await.unwrap().text().await.unwrap();
+    assert_eq!(state, "Running");
+    // A dialer step; the polled panel then shows what it did.
+    voxdial::dialer::step(app.ctx(), chrono::Utc::now()).await.unwrap();
+    browser.wait_for_text_within("Timezone unknown", Duration::from_secs(12)).await;
+    browser.wait_for_text("Florida").await;
+    browser.driver.set_window_rect(0, 0, 1280, 2600).await.unwrap();
+    browser.screenshot("dialer-tab").await;
+    // The breaker pauses the campaign: the polled panel says why and offers Resume.
+    let reason = "circuit breaker: 20 of the last 20 calls failed; check the provider, then resume";
+    app.with_conn(|c| voxdial::db::dialer::pause(c, s.campaign, reason, voxdial::db::now()).unwrap());
+    browser.wait_for_text_within("Resume", Duration::from_secs(12)).await;
+    browser.screenshot("dialer-tab-paused").await;
+
+    browser.driver.set_window_rect(0, 0, 390, 3600).await.unwrap();
+    browser.driver.refresh().await.unwrap();
+    browser.wait_for_text("Florida").await;
+    let sideways = browser
+        .driver
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(sideways.json().as_i64(), Some(0), "nothing scrolls the page sideways");
+    browser.screenshot("dialer-tab-phone").await;
+    browser.quit().await;
 }

@@ -145,7 +145,9 @@ pub fn transcription(
 pub fn initiation_failure(conversation_id: &str, reason: &str) -> Value {
     json!({"type": "call_initiation_failure", "event_timestamp": chrono::Utc::now().timestamp(),
            "data": {"agent_id": "agent_prod", "conversation_id": conversation_id, "failure_reason": reason,
-                    "metadata": {"type": "twilio", "body": {"CallSid": "CA_failed", "CallStatus": reason, "Direction": "outbound-api"}}}})
+                    "metadata": {"type": "twilio", "body": {"CallSid": "CA_failed", "CallStatus": reason, "Direction": "outbound-api",
+                                                            "To": "+12125550123", "Called": "+12125550123", "From": "+14155550100",
+                                                            "Duration": "0", "CallDuration": "0", "ApiVersion": "2010-04-01"}}}})
 }
 
 pub fn sign(body: &str, secret: &str, timestamp: i64) -> String {

@@ -301,7 +301,7 @@ async fn r_dial_safe_two_instances_dial_every_lead_exactly_once_per_attempt() {
                 ..Default::default()
             };
             let input = voxdial::domain::lead::LeadInput::parse(&raw, None).unwrap();
-            db::leads::insert(c, d.campaign, &input, now).unwrap();
+            db::leads::insert(c, d.campaign, &input, voxdial::domain::lead::LeadSource::Import, now).unwrap();
         }
     });
     // A second instance on the same database and the same provider. It even runs under the

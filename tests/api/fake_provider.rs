@@ -5,6 +5,13 @@ use wiremock::matchers::{header, method, path, path_regex, query_param, query_pa
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const API_KEY: &str = "sk_fake_key_1234";
+const CREATED_AT: i64 = 1_700_000_000;
+const UPDATED_AT: i64 = 1_700_086_400;
+const VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
+
+fn access_info() -> Value {
+    json!({"is_creator": true, "creator_name": "Ops", "creator_email": "ops@example.com", "role": "admin"})
+}
 
 pub struct FakeProvider {
     pub server: MockServer,
@@ -18,7 +25,9 @@ impl Respond for AgentById {
         let id = request.url.path().rsplit('/').next().unwrap_or_default();
         match self.0.iter().find(|(agent_id, _)| agent_id == id) {
             Some((agent_id, name)) => ResponseTemplate::new(200).set_body_json(json!({
-                "agent_id": agent_id, "name": name, "conversation_config": {}, "platform_settings": {}, "tags": []
+                "agent_id": agent_id, "name": name, "conversation_config": {}, "platform_settings": {}, "tags": [],
+                "metadata": {"created_at_unix_secs": CREATED_AT, "updated_at_unix_secs": UPDATED_AT},
+                "access_info": access_info()
             })),
             None => ResponseTemplate::new(404)
                 .set_body_json(json!({"detail": {"status": "agent_not_found", "message": "Agent not found"}})),
@@ -44,9 +53,9 @@ impl FakeProvider {
             let has_more = index + 1 < pages.len();
             let body = json!({
                 "agents": page.iter().map(|(id, name)| json!({
-                    "agent_id": id, "name": name, "tags": [], "created_at_unix_secs": 1_700_000_000,
-                    "access_info": {"is_creator": true, "creator_name": "Ops", "role": "admin"},
-                    "last_call_time_unix_secs": null, "archived": false
+                    "agent_id": id, "name": name, "voice_id": VOICE_ID, "tags": [],
+                    "created_at_unix_secs": CREATED_AT, "updated_at_unix_secs": UPDATED_AT,
+                    "access_info": access_info(), "last_call_time_unix_secs": null, "archived": false
                 })).collect::<Vec<Value>>(),
                 "next_cursor": if has_more { Value::from(format!("cursor-{}", index + 1)) } else { Value::Null },
                 "has_more": has_more
@@ -103,6 +112,29 @@ impl FakeProvider {
 pub fn twilio_number(id: &str, number: &str, label: &str) -> Value {
     json!({"phone_number": number, "label": label, "phone_number_id": id, "provider": "twilio",
            "assigned_agent": null, "supports_inbound": true, "supports_outbound": true})
+}
+
+/// A SIP-trunk number in the provider's list shape, with its outbound trunk.
+pub fn sip_number(id: &str, number: &str, label: &str) -> Value {
+    json!({"phone_number": number, "label": label, "phone_number_id": id, "provider": "sip_trunk",
+           "assigned_agent": null, "supports_inbound": true, "supports_outbound": true, "livekit_stack": "standard",
+           "outbound_trunk": {"address": "sip.example.com", "transport": "tls", "media_encryption": "allowed",
+                              "has_auth_credentials": true, "username": "voxdial"},
+           "inbound_trunk": null, "store_sip_messages": false})
+}
+
+/// A conversation the provider has not finished (`initiated`, `in-progress`, `processing`)
+/// or gave up on (`failed`), as `GET /v1/convai/conversations/{id}` answers it: no
+/// transcript or analysis yet.
+pub fn conversation(conversation_id: &str, status: &str) -> Value {
+    json!({"agent_id": "agent_prod", "conversation_id": conversation_id, "status": status, "user_id": "lead-1",
+           "transcript": [], "analysis": null,
+           "metadata": {"start_time_unix_secs": 1_739_537_297, "call_duration_secs": 0, "termination_reason": "",
+                        "phone_call": {"type": "twilio", "direction": "outbound", "phone_number_id": "pn_main",
+                                       "agent_number": "+14155550100", "external_number": "+12125550123",
+                                       "stream_sid": "MZ0f1e2d3c4b5a69788796a5b4c3d2e1f0", "call_sid": "CA0f1e2d3c4b5a69788796a5b4c3d2e1f0"}},
+           "conversation_initiation_client_data": {"dynamic_variables": {"system__agent_id": "agent_prod"}},
+           "has_audio": false, "has_user_audio": false, "has_response_audio": false, "has_auxiliary_audio": false})
 }
 
 impl FakeProvider {

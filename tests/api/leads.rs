@@ -24,7 +24,7 @@ fn seed(app: &TestApp, campaign: CampaignId, leads: &[(&str, &str, &str, &str)])
                     ..RawLead::default()
                 };
                 let input = LeadInput::parse(&raw, Region::parse("US").ok().as_ref()).unwrap();
-                db::leads::insert(c, campaign, &input, db::now()).unwrap()
+                db::leads::insert(c, campaign, &input, voxdial::domain::lead::LeadSource::Import, db::now()).unwrap()
             })
             .collect()
     })

@@ -5,7 +5,7 @@ use serde_json::json;
 use voxdial::db;
 use voxdial::provider::Telephony;
 
-use crate::fake_provider::{FakeProvider, twilio_number};
+use crate::fake_provider::{FakeProvider, sip_number, twilio_number};
 use crate::helpers::{assert_is_redirect_to, spawn_app};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -54,6 +54,11 @@ async fn numbers_added_by_hand_are_normalised_to_e164() {
     assert!(duplicate.text().await.unwrap().contains("already has a number with the id pn_sales"));
 }
 
+fn assigned(mut number: serde_json::Value, agent_id: &str, agent_name: &str) -> serde_json::Value {
+    number["assigned_agent"] = json!({"agent_id": agent_id, "agent_name": agent_name});
+    number
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn numbers_are_imported_from_the_provider_by_choice() {
     let app = spawn_app().await;
@@ -61,8 +66,7 @@ async fn numbers_are_imported_from_the_provider_by_choice() {
     let fake = FakeProvider::start().await;
     fake.with_numbers(json!([
         twilio_number("pn_1", "+14155550100", "Main"),
-        {"phone_number": "+442079460958", "label": "London", "phone_number_id": "pn_2", "provider": "sip_trunk",
-         "assigned_agent": {"agent_id": "a1", "agent_name": "One"}, "outbound_trunk": {"address": "sip.example.com"}},
+        assigned(sip_number("pn_2", "+442079460958", "London"), "a1", "One"),
         {"phone_number": "+919876543210", "label": "Mumbai", "phone_number_id": "pn_3", "provider": "exotel"}
     ]))
     .await;

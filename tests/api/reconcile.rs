@@ -10,6 +10,7 @@ use voxdial::domain::lead::LeadStatus;
 use voxdial::domain::outcome::Outcome;
 
 use crate::call_setup::{call_now, call_setup, dialing_call, interaction, transcription};
+use crate::fake_provider;
 use crate::helpers::spawn_app;
 
 fn later(minutes: i64) -> chrono::NaiveDateTime {
@@ -48,9 +49,7 @@ async fn a_conversation_the_provider_reports_failed_ends_as_failed() {
     let (id, _) = call_now(&app, s.lead).await;
     let id = id.unwrap();
     let conversation = format!("conv_{id}");
-    s.fake
-        .with_conversation(&conversation, 200, json!({"agent_id": "agent_prod", "conversation_id": conversation, "status": "failed", "transcript": [], "metadata": {"call_duration_secs": 0}}))
-        .await;
+    s.fake.with_conversation(&conversation, 200, fake_provider::conversation(&conversation, "failed")).await;
     assert_eq!(step(app.ctx(), later(20)).await.unwrap().failed, 1);
     assert_eq!(interaction(&app, id).status, CallStatus::Failed);
 }
@@ -95,9 +94,7 @@ async fn a_call_still_under_way_is_left_until_it_is_too_old() {
     let (id, _) = call_now(&app, s.lead).await;
     let id = id.unwrap();
     let conversation = format!("conv_{id}");
-    s.fake
-        .with_conversation(&conversation, 200, json!({"agent_id": "agent_prod", "conversation_id": conversation, "status": "processing", "transcript": []}))
-        .await;
+    s.fake.with_conversation(&conversation, 200, fake_provider::conversation(&conversation, "processing")).await;
     assert_eq!(step(app.ctx(), later(20)).await.unwrap().still_running, 1);
     assert_eq!(interaction(&app, id).status, CallStatus::InProgress);
     // Asked again a few minutes later; given up after two hours.

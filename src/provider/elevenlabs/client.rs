@@ -247,6 +247,17 @@ mod tests {
         Client::new(http_client(fast()), fast(), &server.uri(), "sk_test")
     }
 
+    /// An agent as `GET /v1/convai/agents` lists it, with `extra` fields on top.
+    fn agent(id: &str, name: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut agent = json!({
+            "agent_id": id, "name": name, "voice_id": "21m00Tcm4TlvDq8ikWAM", "tags": [],
+            "created_at_unix_secs": 3, "updated_at_unix_secs": 4, "last_call_time_unix_secs": null,
+            "access_info": {"is_creator": true, "creator_name": "Ops", "creator_email": "ops@example.com", "role": "admin"}
+        });
+        agent.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        agent
+    }
+
     #[tokio::test]
     async fn lists_agents_across_cursor_pages() {
         let server = MockServer::start().await;
@@ -255,7 +266,7 @@ mod tests {
             .and(header("xi-api-key", "sk_test"))
             .and(query_param("cursor", "c2"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "agents": [{"agent_id": "a3", "name": "Three", "tags": [], "created_at_unix_secs": 3, "new_field": 1}],
+                "agents": [agent("a3", "Three", json!({"new_field": 1}))],
                 "next_cursor": null, "has_more": false
             })))
             .expect(1)
@@ -265,7 +276,7 @@ mod tests {
             .and(path("/v1/convai/agents"))
             .and(query_param("page_size", "100"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "agents": [{"agent_id": "a1", "name": "One"}, {"agent_id": "a2", "name": "Two", "archived": false}],
+                "agents": [agent("a1", "One", json!({})), agent("a2", "Two", json!({"archived": false}))],
                 "next_cursor": "c2", "has_more": true
             })))
             .up_to_n_times(1)
@@ -287,7 +298,9 @@ mod tests {
                 {"phone_number": "+14155550100", "label": "Main", "phone_number_id": "pn_1", "provider": "twilio",
                  "assigned_agent": {"agent_id": "a1", "agent_name": "One"}, "supports_outbound": true},
                 {"phone_number": "+442079460958", "label": "UK", "phone_number_id": "pn_2", "provider": "sip_trunk",
-                 "assigned_agent": null, "outbound_trunk": {"address": "sip.example.com"}},
+                 "assigned_agent": null, "livekit_stack": "standard",
+                 "outbound_trunk": {"address": "sip.example.com", "transport": "tls", "media_encryption": "allowed",
+                                    "has_auth_credentials": true}},
                 {"phone_number": "+919876543210", "label": "IN", "phone_number_id": "pn_3", "provider": "exotel"}
             ])))
             .mount(&server)
@@ -339,7 +352,10 @@ mod tests {
             .await;
         Mock::given(method("GET"))
             .and(path("/v1/convai/agents/a1"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"agent_id": "a1", "name": "One"})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "agent_id": "a1", "name": "One", "conversation_config": {}, "platform_settings": {}, "tags": [],
+                "metadata": {"created_at_unix_secs": 1, "updated_at_unix_secs": 2}
+            })))
             .expect(1)
             .mount(&server)
             .await;

@@ -254,3 +254,37 @@ pub(super) async fn save_ai_agents(
         }
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub(super) struct InboundForm {
+    /// `yes` to answer inbound calls, anything else to stop.
+    answer: String,
+}
+
+/// Marks the campaign to answer inbound calls to its number and agent, or stops it.
+#[post("/{id}/ai-agents/inbound")]
+pub(super) async fn set_inbound(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<CampaignId>,
+    form: web::Form<InboundForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let answer = form.answer == "yes";
+    let back = format!("/campaigns/{id}/ai-agents");
+    match crate::services::inbound_routing::set_answering(&state.ctx, user.actor(), id, answer).await {
+        Ok(()) => {
+            let message = if answer {
+                "This campaign answers inbound calls now."
+            } else {
+                "This campaign no longer answers inbound calls."
+            };
+            redirect_with_flash(&req, &back, FlashKind::Success, message)
+        }
+        Err(error) => match error.user_message() {
+            Some(message) => redirect_with_flash(&req, &back, FlashKind::Error, message),
+            None => Err(error),
+        },
+    }
+}

@@ -3,6 +3,8 @@
 //! the routes and what several pages share: the campaign header and the details form.
 
 mod ai_agents;
+mod dialer;
+mod dialer_preview;
 mod list;
 mod new;
 mod outcomes;
@@ -27,8 +29,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(ai_agents::save_ai_agents)
         .service(ai_agents::resolution_panel)
         .service(ai_agents::picker_partial)
+        .service(ai_agents::set_inbound)
         .service(outcomes::outcomes_tab)
-        .service(outcomes::save_outcomes);
+        .service(outcomes::save_outcomes)
+        .service(dialer::dialer_tab)
+        .service(dialer::status_panel)
+        .service(dialer::save_rules)
+        .service(dialer::switch)
+        .service(dialer::profiles)
+        .service(dialer_preview::preview)
+        .service(dialer_preview::preview_csv);
 }
 
 /// The campaign header and tabs every campaign page shows.

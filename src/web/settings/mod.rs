@@ -1,8 +1,9 @@
-//! Settings (admins only): provider connections with their secrets and webhook URLs, the
-//! log of webhooks received, and the audit log.
+//! Settings (admins only): provider connections with their secrets, webhook URLs and
+//! inbound routing, the log of webhooks received, and the audit log.
 
 mod audit_log;
 mod connections;
+mod inbound;
 mod webhook_events;
 
 use actix_web::web;
@@ -20,6 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(connections::update)
         .service(connections::test)
         .service(connections::rotate_inbound_token)
+        .service(inbound::page)
+        .service(inbound::set_default)
         .service(connections::delete);
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX interactions_lead_outcome;
+DROP INDEX interactions_lead_status;
