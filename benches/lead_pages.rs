@@ -171,7 +171,9 @@ async fn main() {
         ));
     }
     let actor = Actor::system("bench");
-    let upload = Upload { file_name: "bench.csv".into(), bytes: csv.into_bytes() };
+    let mut file = tempfile::tempfile().expect("temporary file");
+    std::io::Write::write_all(&mut file, csv.as_bytes()).expect("writing the bench file");
+    let upload = Upload { file_name: "bench.csv".into(), file };
     let id = imports::upload(&ctx, &actor, other_id, upload).await.expect("upload");
     let view = imports::view(&ctx, other_id, id, None).await.expect("import view");
     let mapping = Mapping(view.columns.into_iter().map(|c| c.target).collect());

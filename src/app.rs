@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::session_store::DbSessionStore;
+use crate::calls::webhook_gate::WebhookGate;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, redact_url};
 use crate::crypto::{MasterKey, SecretBox};
@@ -40,6 +41,10 @@ pub struct AppState {
     pub public_url: String,
     /// Dry runs on demand (the Dialer tab's preview) are heavy: one at a time.
     pub dry_runs: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Lead file uploads being read: each may hold a large file as text, so only a few at once.
+    pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Post-call webhooks' body limits and refusal counters.
+    pub webhook_gate: WebhookGate,
 }
 
 /// What the application depends on from outside; tests replace the clock and the
@@ -92,6 +97,7 @@ impl Application {
         }
 
         let ctx = services_context(&settings, db, &key, public_url.clone(), deps);
+        crate::services::installation::require_matching_key(&ctx).await?;
         let state = actix_web::web::Data::new(AppState {
             ctx,
             hasher: PasswordHasher::new(4),
@@ -99,6 +105,8 @@ impl Application {
             public_url,
             settings,
             dry_runs: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(web::imports::CONCURRENT_UPLOADS)),
+            webhook_gate: WebhookGate::default(),
         });
         let server = http_server(state.clone(), listener)?;
         let (shutdown, _) = watch::channel(false);
@@ -213,12 +221,18 @@ fn http_server(state: actix_web::web::Data<AppState>, listener: TcpListener) -> 
             .default_service(actix_web::web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
     })
     .workers(workers)
+    // Each open connection may hold a read buffer of up to 128 KiB: a cap per worker keeps a
+    // flood of connections within the memory budget (more wait in the listen backlog).
+    .max_connections(MAX_CONNECTIONS_PER_WORKER)
     .shutdown_timeout(shutdown_timeout)
     .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)
 }
+
+/// Far above what a team's browsers and the provider's webhooks need at once.
+const MAX_CONNECTIONS_PER_WORKER: usize = 256;
 
 async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();

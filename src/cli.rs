@@ -33,7 +33,9 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 fn command_context(settings: &Settings) -> anyhow::Result<Ctx> {
     let db = Db::connect(&settings.database_url, 2)?;
     db.migrate()?;
-    context_on(settings, db)
+    let ctx = context_on(settings, db)?;
+    runtime()?.block_on(crate::services::installation::require_matching_key(&ctx))?;
+    Ok(ctx)
 }
 
 /// The services' context for a command that only reads the configured database: no
@@ -107,7 +109,7 @@ pub fn import_leads(
     use crate::imports::{self, DuplicateMode, Upload, sheet::Mapping};
 
     let mode = DuplicateMode::parse(duplicates).map_err(anyhow::Error::msg)?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let opened = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
     let file_name = file.file_name().map_or_else(|| "leads.csv".into(), |n| n.to_string_lossy().into_owned());
     let ctx = command_context(settings)?;
     let actor = Actor::system("command line");
@@ -115,14 +117,14 @@ pub fn import_leads(
     let failed = |e: AppError| anyhow::anyhow!("{e}");
 
     let campaign = runtime.block_on(imports::campaign_named(&ctx, campaign_name)).map_err(failed)?;
-    let upload = Upload { file_name, bytes };
+    let upload = Upload { file_name, file: opened };
     let (import_id, draft) = runtime
         .block_on(async {
             let import_id = imports::upload(&ctx, &actor, campaign.id, upload).await?;
             Ok((import_id, imports::view(&ctx, campaign.id, import_id, None).await?))
         })
         .map_err(failed)?;
-    println!("{} rows, {}-separated. Columns:", draft.import.total_rows, draft.delimiter);
+    println!("{} rows, {}-separated, encoding {}. Columns:", draft.import.total_rows, draft.delimiter, draft.encoding);
     for column in &draft.columns {
         println!("  {} → {}", column.header, column.target.label());
     }

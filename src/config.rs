@@ -31,6 +31,9 @@ pub struct Settings {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_throttle_window_secs: u64,
+    /// The longest a login on an account over its failure limit is held before it is
+    /// checked (it is slowed down, never locked).
+    pub login_slowdown_max_ms: u64,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter such as `info` or `voxdial=debug,info`; `RUST_LOG` wins when set.
@@ -56,6 +59,10 @@ pub struct Settings {
     pub dialer_interval_ms: u64,
     /// Pause between two reconciler passes.
     pub reconcile_interval_secs: u64,
+    /// Days an uploaded lead file is kept after its import finished (the results stay).
+    pub import_file_retention_days: u64,
+    /// Hours an uploaded lead file is kept when its import is never started.
+    pub import_draft_retention_hours: u64,
 }
 
 impl Default for Settings {
@@ -73,6 +80,7 @@ impl Default for Settings {
             login_max_failures_per_account: 10,
             login_max_failures_per_address: 50,
             login_throttle_window_secs: 15 * 60,
+            login_slowdown_max_ms: 8_000,
             log_format: "text".into(),
             log_filter: "info".into(),
             workers: None,
@@ -85,6 +93,8 @@ impl Default for Settings {
             reconcile_give_up_secs: 2 * 60 * 60,
             dialer_interval_ms: 2000,
             reconcile_interval_secs: 60,
+            import_file_retention_days: 7,
+            import_draft_retention_hours: 24,
         }
     }
 }
@@ -128,6 +138,10 @@ impl Settings {
         if self.dialer_interval_ms == 0 || self.reconcile_interval_secs == 0 {
             // Zero would spin the loop without a pause.
             anyhow::bail!("dialer_interval_ms and reconcile_interval_secs must be positive");
+        }
+        if self.import_draft_retention_hours == 0 {
+            // Zero would delete a file while its uploader is still mapping the columns.
+            anyhow::bail!("import_draft_retention_hours must be positive");
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

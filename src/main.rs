@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use voxdial::app::Application;
@@ -96,7 +97,20 @@ enum UserCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the program with one line on standard error and a non-zero status: they are
+/// messages for the person at the terminal (a missing file, an unknown campaign), not crashes,
+/// so no backtrace even when `RUST_BACKTRACE` is set.
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("voxdial: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     // Crash tests stop the process at named points, configured by `FAILPOINTS`.
     #[cfg(feature = "failpoints")]
     let _failpoints = fail::FailScenario::setup();
@@ -104,7 +118,9 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     voxdial::telemetry::init(&settings.log_filter, settings.log_format == "json");
     #[cfg(feature = "failpoints")]
-    tracing::warn!(configured = ?fail::list(), "built with failpoints: for tests only");
+    if !fail::list().is_empty() {
+        tracing::warn!(configured = ?fail::list(), "fail points configured: for tests only");
+    }
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(settings, demo),
         Command::Migrate => voxdial::cli::migrate(&settings),

@@ -18,7 +18,8 @@ pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>)
     let session_lifetime = chrono::Duration::seconds(settings.session_absolute_timeout_secs as i64);
     let (reconcile_ctx, sweeper_ctx, housekeeping_ctx, dialer_ctx) =
         (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
-    let imports_ctx = ctx;
+    let (imports_ctx, purge_ctx) = (ctx.clone(), ctx);
+    let retention = crate::imports::Retention::from_settings(settings);
     let (dialer_every, reconcile_every) =
         (Duration::from_millis(settings.dialer_interval_ms), Duration::from_secs(settings.reconcile_interval_secs));
     vec![
@@ -47,6 +48,16 @@ pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>)
             let ctx = housekeeping_ctx.clone();
             async move {
                 housekeeping_step(&ctx.db, session_lifetime, ctx.clock.now()).await?;
+                Ok(())
+            }
+        }),
+        run_periodically("import file purge", Duration::from_secs(600), shutdown.clone(), move || {
+            let ctx = purge_ctx.clone();
+            async move {
+                let purged = crate::imports::purge_files(&ctx, retention, ctx.clock.now()).await?;
+                if purged > 0 {
+                    tracing::info!(purged, "deleted uploaded lead files past their retention");
+                }
                 Ok(())
             }
         }),

@@ -6,17 +6,16 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpMessage as _};
-use subtle::ConstantTimeEq as _;
 
-use super::CurrentUser;
 use super::session::TypedSession;
+use super::{CurrentUser, csrf, multipart_token};
 use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf_token";
-/// Forms are small; uploads are multipart and carry the token in the query string.
+/// Forms are small; uploads are multipart and carry the token in their first field.
 const FORM_LIMIT: usize = 2 * 1024 * 1024;
 
 fn state(req: &ServiceRequest) -> Result<web::Data<AppState>, AppError> {
@@ -70,33 +69,44 @@ pub async fn require_admin(
 
 /// Every state-changing request must come from our own pages (Origin / Sec-Fetch-Site) and
 /// carry the session's CSRF token: the `X-CSRF-Token` header (htmx), the `csrf_token` form
-/// field (plain forms) or, for multipart uploads, the `csrf_token` query parameter.
+/// field (plain forms, and the first field of multipart uploads); never the URL.
 pub async fn verify_csrf(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.call(req).await;
-    }
     let state = state(&req)?;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return with_issued_cookie(next.call(req).await?, state.settings.cookies_secure());
+    }
     if !same_origin(&req, &state.public_url) {
         tracing::warn!(path = req.path(), "cross-origin state-changing request refused");
         return Err(AppError::CsrfRejected.into());
     }
-    let expected = TypedSession::from_request(req.request()).stored_csrf_token();
+    let expected = TypedSession::from_request(req.request())
+        .stored_csrf_token()
+        .or_else(|| csrf::presented_cookie(req.request(), &state));
     let presented = match header_token(&req) {
         Some(token) => Some(token),
-        None => body_or_query_token(&mut req).await?,
+        None => body_token(&mut req).await?,
     };
     let valid = match (expected, presented) {
-        (Some(expected), Some(presented)) => bool::from(expected.as_bytes().ct_eq(presented.as_bytes())),
+        (Some(expected), Some(presented)) => csrf::matches(&presented, &expected),
         _ => false,
     };
     if !valid {
         tracing::warn!(path = req.path(), "request without a valid CSRF token refused");
         return Err(AppError::CsrfRejected.into());
     }
-    next.call(req).await
+    with_issued_cookie(next.call(req).await?, state.settings.cookies_secure())
+}
+
+/// Sets the cookie of an anonymous CSRF token that a page of this request handed out.
+fn with_issued_cookie<B>(mut res: ServiceResponse<B>, secure: bool) -> Result<ServiceResponse<B>, Error> {
+    let issued = res.request().extensions().get::<csrf::IssuedCookie>().cloned();
+    if let Some(csrf::IssuedCookie(value)) = issued {
+        res.response_mut().add_cookie(&csrf::cookie(value, secure))?;
+    }
+    Ok(res)
 }
 
 fn same_origin(req: &ServiceRequest, public_url: &str) -> bool {
@@ -117,7 +127,7 @@ fn header_token(req: &ServiceRequest) -> Option<String> {
     req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-async fn body_or_query_token(req: &mut ServiceRequest) -> Result<Option<String>, Error> {
+async fn body_token(req: &mut ServiceRequest) -> Result<Option<String>, Error> {
     let content_type = req.content_type().to_owned();
     if content_type == "application/x-www-form-urlencoded" {
         // Read the body, take the field, and put the bytes back for the handler.
@@ -135,7 +145,7 @@ async fn body_or_query_token(req: &mut ServiceRequest) -> Result<Option<String>,
         req.set_payload(Payload::from(body));
         return Ok(token);
     }
-    Ok(form_field(req.query_string().as_bytes(), CSRF_FIELD))
+    Ok(multipart_token::first_field(req, CSRF_FIELD).await?)
 }
 
 fn form_field(encoded: &[u8], name: &str) -> Option<String> {

@@ -1,6 +1,8 @@
 //! Team access (R-AUTH): passwords, server-side sessions, CSRF, roles, login throttling.
 
+pub mod csrf;
 pub mod middleware;
+pub mod multipart_token;
 pub mod password;
 pub mod session;
 pub mod session_store;

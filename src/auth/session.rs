@@ -74,6 +74,10 @@ impl TypedSession {
         self.insert(FLASH_KEY, Flash { kind, message: message.into() })
     }
 
+    pub fn has_flash(&self) -> bool {
+        self.0.contains_key(FLASH_KEY)
+    }
+
     pub fn take_flash(&self) -> Option<Flash> {
         self.0.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok)
     }

@@ -1,13 +1,17 @@
-//! Post-call webhooks (R-WEBHOOK-AUTH, R-WEBHOOK-IDEM, R-OUTCOME).
+//! Post-call webhooks (R-WEBHOOK-AUTH, R-WEBHOOK-IDEM, R-OUTCOME), once
+//! [`webhook_intake`](super::webhook_intake) has read the body.
 //!
 //! Raw bytes → verify the signature → store the event (its unique key makes a redelivery
 //! a no-op) → apply it: the call's transition and its lead's update in one transaction →
 //! record the result. A transient failure leaves the event pending for the sweeper (and the
 //! caller answers so that the provider may retry); an authentic but unreadable body is kept.
+//! A refused delivery is counted, and stored only when it is one of the few kept.
 
+use bytes::Bytes;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use super::settle;
+use super::webhook_gate::{Refusal, RefusalLog};
 use crate::crypto::SecretBox;
 use crate::db::interactions::Interaction;
 use crate::db::providers::SecretField;
@@ -17,18 +21,18 @@ use crate::domain::webhook::ProcessingState;
 use crate::error::AppError;
 use crate::ids::{ConnectionId, InteractionId};
 use crate::provider::{SignatureVerdict, WebhookEvent};
-use crate::services::{Ctx, connections};
+use crate::services::connections;
 
 /// How much of a refused body is kept for diagnosis.
 const REJECTED_BODY_KEPT: usize = 2048;
 /// How long an event may wait for its call before it is set aside.
 const WAIT_FOR_CALL: Duration = Duration::hours(24);
 
-/// One delivery of a post-call webhook, as it came in.
-pub struct Delivery {
+/// A delivery whose body was read.
+pub(super) struct Received {
     pub connection_id: ConnectionId,
     pub signature: Option<String>,
-    pub body: bytes::Bytes,
+    pub body: Bytes,
     pub received_at: DateTime<Utc>,
 }
 
@@ -40,29 +44,54 @@ pub enum Receipt {
     /// A redelivery of an event already handled.
     Duplicate(String),
     /// Unknown connection, or a signature that does not hold: nothing was changed.
-    Refused(SignatureVerdict),
-    /// Authentic, but not a webhook voxdial can read; kept for diagnosis.
+    Refused(Refusal),
+    /// The body passed this many bytes; it was not read further.
+    TooLarge(usize),
+    /// The body did not arrive in time.
+    TimedOut,
+    /// Authentic, but not a webhook voxdial can read (kept for diagnosis); or a body that
+    /// broke off.
     Unreadable(String),
 }
 
-/// Handles one delivery: all of it on one database connection, the accepted event stored
-/// and applied in one transaction.
-pub async fn receive(ctx: &Ctx, delivery: Delivery) -> Result<Receipt, AppError> {
-    let secrets = ctx.secrets.clone();
-    let store_audio = ctx.settings.store_call_audio;
-    ctx.db.run(move |conn| ingest(conn, &secrets, &delivery, store_audio)).await
+/// Stores a refused delivery chosen to be kept, with the start of its body (`None`: refused
+/// before the body was read).
+pub(super) fn keep_refusal(
+    conn: &mut DbConnection,
+    refusals: &RefusalLog,
+    connection_id: ConnectionId,
+    verdict: SignatureVerdict,
+    body: Option<&str>,
+    received_at: NaiveDateTime,
+) -> Result<(), AppError> {
+    tracing::warn!(%connection_id, verdict = verdict.as_str(), "webhook refused (kept; the rest are only counted)");
+    let reason = match body {
+        Some(_) => verdict.explanation().to_owned(),
+        None => format!("{}; refused before the body was read", verdict.explanation()),
+    };
+    let event = unaccepted(connection_id, verdict, "unverified", ProcessingState::Rejected, &reason);
+    let raw_body = body.unwrap_or_default();
+    write_tx(conn, |conn| db::webhook_events::insert(conn, &NewEvent { raw_body, ..event(received_at) }))?;
+    refusals.note_kept();
+    Ok(())
 }
 
-fn ingest(
+/// Handles a delivery whose body was read: all of it on one database connection, the
+/// accepted event stored and applied in one transaction.
+pub(super) fn ingest(
     conn: &mut DbConnection,
     secrets: &SecretBox,
-    delivery: &Delivery,
+    delivery: &Received,
     store_audio: bool,
+    refusals: &RefusalLog,
 ) -> Result<Receipt, AppError> {
     let connection_id = delivery.connection_id;
     let connection = match db::providers::find(conn, connection_id) {
         Ok(connection) => connection,
-        Err(diesel::result::Error::NotFound) => return Ok(Receipt::Refused(SignatureVerdict::Mismatch)),
+        Err(diesel::result::Error::NotFound) => {
+            refusals.count(Refusal::UnknownConnection);
+            return Ok(Receipt::Refused(Refusal::UnknownConnection));
+        }
         Err(e) => return Err(e.into()),
     };
     let secret = match &connection.webhook_secret_enc {
@@ -75,11 +104,16 @@ fn ingest(
         kind.verify_webhook(delivery.signature.as_deref(), body, secret.as_deref(), delivery.received_at.timestamp());
     let received_at = delivery.received_at.naive_utc();
     if verdict != SignatureVerdict::Valid {
-        tracing::warn!(%connection_id, verdict = verdict.as_str(), "webhook refused");
-        let kept: String = String::from_utf8_lossy(body).chars().take(REJECTED_BODY_KEPT).collect();
-        let event = unaccepted(connection_id, verdict, "unverified", ProcessingState::Rejected, verdict.explanation());
-        write_tx(conn, |conn| db::webhook_events::insert(conn, &NewEvent { raw_body: &kept, ..event(received_at) }))?;
-        return Ok(Receipt::Refused(verdict));
+        refusals.count(Refusal::Signature(verdict));
+        if refusals.take_keep_slot(connection_id) {
+            // Only the start is kept: no need to decode megabytes of junk.
+            let start = &body[..body.len().min(REJECTED_BODY_KEPT * 4)];
+            let kept: String = String::from_utf8_lossy(start).chars().take(REJECTED_BODY_KEPT).collect();
+            if let Err(err) = keep_refusal(conn, refusals, connection_id, verdict, Some(&kept), received_at) {
+                tracing::warn!(%connection_id, error = %err, "a refused webhook could not be kept for diagnosis");
+            }
+        }
+        return Ok(Receipt::Refused(Refusal::Signature(verdict)));
     }
 
     let envelope = match kind.parse_webhook(body) {

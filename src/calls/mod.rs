@@ -15,6 +15,8 @@ pub mod review;
 pub mod settle;
 pub mod sweeper;
 pub mod variables;
+pub mod webhook_gate;
+pub mod webhook_intake;
 
 use crate::audit::Actor;
 use crate::db::{self, DbConnection};

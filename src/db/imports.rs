@@ -31,6 +31,11 @@ typed_row! {
         pub created_at: NaiveDateTime,
         pub started_at: Option<NaiveDateTime>,
         pub finished_at: Option<NaiveDateTime>,
+        /// The encoding the uploaded file came in (encoding_rs's name); the stored file is
+        /// its UTF-8 text.
+        pub encoding: String,
+        /// When the stored file was emptied, its retention being over.
+        pub file_purged_at: Option<NaiveDateTime>,
     }
 }
 
@@ -49,6 +54,8 @@ pub struct NewImport<'a> {
     pub created_by: Option<UserId>,
     pub file_name: &'a str,
     pub delimiter: &'a str,
+    pub encoding: &'a str,
+    /// The file as UTF-8 text.
     pub csv_data: &'a [u8],
     pub column_mapping: &'a str,
     pub total_rows: i32,
@@ -61,6 +68,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewImport<'_>, now: NaiveDateTime) 
             lead_imports::created_by.eq(new.created_by),
             lead_imports::file_name.eq(new.file_name),
             lead_imports::delimiter.eq(new.delimiter),
+            lead_imports::encoding.eq(new.encoding),
             lead_imports::csv_data.eq(new.csv_data),
             lead_imports::column_mapping.eq(new.column_mapping),
             lead_imports::duplicate_mode.eq(DuplicateMode::Skip.as_str()),
@@ -93,20 +101,26 @@ pub fn recent_for_campaign(
         .load(conn)
 }
 
-/// Moves a draft to pending with its final mapping; 0 rows if it was not a draft.
+/// Moves a draft to pending with its final mapping; 0 rows if it was not a draft or its
+/// file was purged.
 pub fn queue(
     conn: &mut DbConnection,
     id: ImportId,
     mapping: &str,
     duplicate_mode: DuplicateMode,
 ) -> QueryResult<usize> {
-    diesel::update(lead_imports::table.find(id).filter(lead_imports::status.eq(ImportStatus::Draft.as_str())))
-        .set((
-            lead_imports::column_mapping.eq(mapping),
-            lead_imports::duplicate_mode.eq(duplicate_mode.as_str()),
-            lead_imports::status.eq(ImportStatus::Pending.as_str()),
-        ))
-        .execute(conn)
+    diesel::update(
+        lead_imports::table
+            .find(id)
+            .filter(lead_imports::status.eq(ImportStatus::Draft.as_str()))
+            .filter(lead_imports::file_purged_at.is_null()),
+    )
+    .set((
+        lead_imports::column_mapping.eq(mapping),
+        lead_imports::duplicate_mode.eq(duplicate_mode.as_str()),
+        lead_imports::status.eq(ImportStatus::Pending.as_str()),
+    ))
+    .execute(conn)
 }
 
 /// The oldest import waiting for a worker: pending, or running under an expired lease.
@@ -121,6 +135,29 @@ pub fn next_claimable(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
         .select(lead_imports::id)
         .first(conn)
         .optional()
+}
+
+/// Empties the stored file of imports that finished before `finished_before` and of drafts
+/// uploaded before `drafts_before` (never started), marking them purged at `now`; the
+/// imports, their counts and their error reports stay. Returns how many were purged.
+pub fn purge_files(
+    conn: &mut DbConnection,
+    finished_before: NaiveDateTime,
+    drafts_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let finished = [ImportStatus::Completed.as_str(), ImportStatus::Failed.as_str()];
+    diesel::update(
+        lead_imports::table.filter(lead_imports::file_purged_at.is_null()).filter(
+            lead_imports::status.eq_any(finished).and(lead_imports::finished_at.lt(finished_before)).or(
+                lead_imports::status
+                    .eq(ImportStatus::Draft.as_str())
+                    .and(lead_imports::created_at.lt(drafts_before).nullable()),
+            ),
+        ),
+    )
+    .set((lead_imports::csv_data.eq(Vec::<u8>::new()), lead_imports::file_purged_at.eq(now)))
+    .execute(conn)
 }
 
 /// Takes the import for `owner` until `until`, if it is still claimable (1 row) or was

@@ -7,21 +7,37 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::login_attempts;
 
-pub fn record(
-    conn: &mut DbConnection,
-    email: &str,
-    client_ip: &str,
-    succeeded: bool,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::insert_into(login_attempts::table)
-        .values((
-            login_attempts::email.eq(email),
-            login_attempts::client_ip.eq(client_ip),
-            login_attempts::succeeded.eq(succeeded),
-            login_attempts::attempted_at.eq(now),
-        ))
-        .execute(conn)
+/// Serialises counting and recording attempts, so that parallel guesses cannot all pass
+/// the same count (SQLite write transactions are serial already).
+pub fn lock_for_counting(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Records an attempt as failed until [`mark_succeeded`] says otherwise: an attempt counts
+/// from the moment it is made, before its password is looked at.
+pub fn record_failed(conn: &mut DbConnection, email: &str, client_ip: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    let row = (
+        login_attempts::email.eq(email),
+        login_attempts::client_ip.eq(client_ip),
+        login_attempts::succeeded.eq(false),
+        login_attempts::attempted_at.eq(now),
+    );
+    // RETURNING is not available through the multi-backend connection.
+    match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(login_attempts::table).values(row).returning(login_attempts::id).get_result(c)
+        }
+        DbConnection::Pg(c) => {
+            diesel::insert_into(login_attempts::table).values(row).returning(login_attempts::id).get_result(c)
+        }
+    }
+}
+
+pub fn mark_succeeded(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(login_attempts::table.find(id)).set(login_attempts::succeeded.eq(true)).execute(conn)
 }
 
 /// Failures for this account since `since` and since its last successful login.

@@ -18,6 +18,7 @@ pub mod dial_queue;
 pub mod dialer;
 pub mod imports;
 pub mod inbound;
+pub mod installation;
 pub mod interactions;
 pub mod lead_lists;
 pub mod leads;

@@ -330,6 +330,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    installation (id) {
+        id -> Integer,
+        key_check -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     lead_imports (id) {
         id -> BigInt,
         campaign_id -> BigInt,
@@ -352,6 +360,8 @@ diesel::table! {
         created_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
+        encoding -> Text,
+        file_purged_at -> Nullable<Timestamp>,
     }
 }
 
@@ -455,4 +465,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     lead_import_errors,
     interaction_analyses,
     worker_leases,
+    installation,
 );

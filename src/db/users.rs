@@ -32,8 +32,15 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
-pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
-    users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::disabled.eq(false)).count().get_result(conn)
+/// The active admins, locked until the caller's transaction ends: two admins demoting or
+/// disabling each other at once are taken one after the other on PostgreSQL, where the
+/// second sees the first's change (SQLite's `BEGIN IMMEDIATE` serialises writers already).
+pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<Vec<UserId>> {
+    let active_admins = users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::disabled.eq(false));
+    match conn {
+        DbConnection::Pg(pg) => active_admins.select(users::id).for_update().load(pg),
+        DbConnection::Sqlite(_) => active_admins.select(users::id).load(conn),
+    }
 }
 
 /// On PostgreSQL, blocks other first-admin setups until the caller's transaction ends

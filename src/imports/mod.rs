@@ -5,6 +5,8 @@
 //! one transaction, so a crash loses at most the batch in flight, and the next worker (on
 //! any instance, once the lease expires) resumes after the last committed row.
 
+pub mod encoding;
+mod retention;
 pub mod sheet;
 mod worker;
 
@@ -13,9 +15,11 @@ use crate::db::campaigns::Campaign;
 use crate::db::imports::{LeadImport, NewImport};
 use crate::db::{self, DbConnection};
 use crate::domain::codes::codes;
+use crate::domain::spreadsheet::neutralize_cell;
 use crate::error::AppError;
 use crate::ids::{CampaignId, ImportId};
 use crate::services::Ctx;
+pub use retention::{Retention, purge_files};
 use sheet::{FileError, Mapping, Sheet, Target, delimiter_label};
 pub use worker::{BATCH_ROWS, step, work};
 
@@ -73,47 +77,66 @@ pub async fn uploads(ctx: &Ctx, campaign_id: CampaignId) -> Result<Uploads, AppE
         .await
 }
 
-/// An uploaded file.
+/// An uploaded file: a temporary file for the web upload, the named file for the command
+/// line. It is read in chunks, never whole as bytes.
 pub struct Upload {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub file: std::fs::File,
 }
 
-/// Stores an uploaded file as a draft import with a guessed mapping. A file that is not
-/// UTF-8 text, is empty, has no rows or too many is refused with the reason.
+/// An uploaded file read and checked, ready to store.
+struct ReadUpload {
+    sheet: Sheet,
+    encoding: &'static str,
+    headers: Vec<String>,
+    rows: usize,
+}
+
+impl ReadUpload {
+    fn read(file: std::fs::File) -> Result<ReadUpload, FileError> {
+        let decoded = encoding::decode(file)?;
+        let sheet = Sheet::new(decoded.text)?;
+        let headers = sheet.headers()?;
+        let rows = sheet.count_rows()?;
+        Ok(ReadUpload { sheet, encoding: decoded.encoding.name(), headers, rows })
+    }
+}
+
+/// Stores an uploaded file, as UTF-8 text with the encoding it came in, as a draft import
+/// with a guessed mapping. A file that is too large, binary, empty, undecodable, or has no
+/// rows or too many is refused with the reason.
 pub async fn upload(ctx: &Ctx, actor: &Actor, campaign_id: CampaignId, upload: Upload) -> Result<ImportId, AppError> {
     let actor = actor.clone();
     let now = ctx.clock.now();
+    let Upload { file_name, file } = upload;
+    // Reading a large file takes a while: on a blocking thread, before taking a connection.
+    let read = tokio::task::spawn_blocking(move || ReadUpload::read(file))
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e).context("reading an upload panicked")))?
+        .map_err(refused)?;
     ctx.db
-        .run(move |conn| {
-            // Reading a large file takes a while: before the transaction, not inside it.
-            let sheet = Sheet::decode(&upload.bytes).map_err(refused)?;
-            let headers = sheet.headers().map_err(refused)?;
-            let rows = sheet.count_rows().map_err(refused)?;
-            let mapping = Mapping::guess(&headers).to_json();
-            let delimiter = char::from(sheet.delimiter).to_string();
-            db::write_tx(conn, |conn| {
-                db::campaigns::find(conn, campaign_id)?;
-                let new = NewImport {
-                    campaign_id,
-                    created_by: actor.user_id,
-                    file_name: &upload.file_name,
-                    delimiter: &delimiter,
-                    csv_data: &upload.bytes,
-                    column_mapping: &mapping,
-                    total_rows: rows as i32,
-                };
-                let id = db::imports::insert(conn, &new, now)?;
-                let summary = format!("Uploaded {} for import", upload.file_name);
-                let change = Change {
-                    action: "lead_import.upload",
-                    object_kind: "lead_import",
-                    object_id: Some(id.get()),
-                    summary: &summary,
-                };
-                audit::record(conn, &actor, change, now)?;
-                Ok(id)
-            })
+        .write(move |conn| {
+            db::campaigns::find(conn, campaign_id)?;
+            let new = NewImport {
+                campaign_id,
+                created_by: actor.user_id,
+                file_name: &file_name,
+                delimiter: &char::from(read.sheet.delimiter).to_string(),
+                encoding: read.encoding,
+                csv_data: read.sheet.text.as_bytes(),
+                column_mapping: &Mapping::guess(&read.headers).to_json(),
+                total_rows: read.rows as i32,
+            };
+            let id = db::imports::insert(conn, &new, now)?;
+            let summary = format!("Uploaded {file_name} for import");
+            let change = Change {
+                action: "lead_import.upload",
+                object_kind: "lead_import",
+                object_id: Some(id.get()),
+                summary: &summary,
+            };
+            audit::record(conn, &actor, change, now)?;
+            Ok(id)
         })
         .await
 }
@@ -133,7 +156,11 @@ pub struct ImportView {
     pub import: LeadImport,
     /// "comma", "semicolon" or "tab".
     pub delimiter: &'static str,
-    /// The columns to map (drafts only).
+    /// "UTF-8", "Windows-1252 (detected)".
+    pub encoding: String,
+    /// Whether the encoding was guessed (worth a look at the sample values).
+    pub encoding_guessed: bool,
+    /// The columns to map (drafts whose file is still stored).
     pub columns: Vec<ColumnChoice>,
 }
 
@@ -150,7 +177,7 @@ pub async fn view(
             let campaign = db::campaigns::find(conn, campaign_id)?;
             let import = import_of(conn, campaign_id, import_id)?;
             let mut columns = Vec::new();
-            if import.status == ImportStatus::Draft {
+            if import.status == ImportStatus::Draft && import.file_purged_at.is_none() {
                 let sheet = sheet_of(conn, &import)?;
                 let headers = sheet.headers().map_err(unreadable)?;
                 let rows = sheet.first_rows(SAMPLE_ROWS);
@@ -170,8 +197,14 @@ pub async fn view(
                     })
                     .collect();
             }
-            let delimiter = delimiter_label(delimiter_of(&import));
-            Ok(ImportView { campaign, import, delimiter, columns })
+            Ok(ImportView {
+                delimiter: delimiter_label(delimiter_of(&import)),
+                encoding: encoding::label(&import.encoding),
+                encoding_guessed: encoding::is_guess(&import.encoding),
+                campaign,
+                import,
+                columns,
+            })
         })
         .await
 }
@@ -190,10 +223,16 @@ pub async fn start(
     ctx.db
         .write(move |conn| {
             let import = import_of(conn, campaign_id, import_id)?;
+            if import.file_purged_at.is_some() {
+                return Err(file_purged());
+            }
             let headers = sheet_of(conn, &import)?.headers().map_err(unreadable)?;
             mapping.validate(&headers).map_err(AppError::Validation)?;
             if db::imports::queue(conn, import_id, &mapping.to_json(), mode)? == 0 {
-                return Err(AppError::conflict("This import has already been started"));
+                return Err(match db::imports::find(conn, import_id)?.file_purged_at {
+                    Some(_) => file_purged(),
+                    None => AppError::conflict("This import has already been started"),
+                });
             }
             let summary = format!(
                 "Started importing {} ({} rows, duplicates: {})",
@@ -218,7 +257,8 @@ pub async fn progress(ctx: &Ctx, campaign_id: CampaignId, import_id: ImportId) -
     ctx.db.run(move |conn| import_of(conn, campaign_id, import_id)).await
 }
 
-/// The error report as CSV: row, column, reason.
+/// The error report as CSV: row, column, reason. Column names and reasons come from the
+/// uploaded file, so every cell is neutralised against formula injection.
 pub async fn error_report(ctx: &Ctx, campaign_id: CampaignId, import_id: ImportId) -> Result<Vec<u8>, AppError> {
     ctx.db
         .run(move |conn| {
@@ -227,7 +267,8 @@ pub async fn error_report(ctx: &Ctx, campaign_id: CampaignId, import_id: ImportI
             let failed = |e: csv::Error| AppError::Unexpected(anyhow::anyhow!(e).context("writing the error report"));
             writer.write_record(["row", "column", "reason"]).map_err(failed)?;
             for (row, column, reason) in db::imports::errors(conn, import_id)? {
-                writer.write_record([row.to_string(), column, reason]).map_err(failed)?;
+                let cells = [row.to_string(), column, reason];
+                writer.write_record(cells.iter().map(|cell| neutralize_cell(cell).into_owned())).map_err(failed)?;
             }
             writer.into_inner().map_err(|e| AppError::Unexpected(anyhow::anyhow!(e.to_string())))
         })
@@ -262,14 +303,18 @@ fn delimiter_of(import: &LeadImport) -> u8 {
     import.delimiter.bytes().next().unwrap_or(b',')
 }
 
-/// The stored file of an import, decoded.
+/// The stored file of an import (not purged: callers check).
 fn sheet_of(conn: &mut DbConnection, import: &LeadImport) -> Result<Sheet, AppError> {
     let bytes = db::imports::csv_data(conn, import.id)?;
-    Sheet::stored(&bytes, delimiter_of(import)).map_err(unreadable)
+    Sheet::stored(bytes, delimiter_of(import)).map_err(unreadable)
 }
 
 fn stored_mapping(import: &LeadImport) -> Result<Mapping, AppError> {
     Mapping::from_json(&import.column_mapping).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))
+}
+
+fn file_purged() -> AppError {
+    AppError::conflict("This upload was never started and its file has been deleted since. Upload the file again.")
 }
 
 /// A file that cannot be imported at all is the uploader's to fix.

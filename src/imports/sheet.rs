@@ -107,7 +107,7 @@ impl Target {
     }
 }
 
-/// A decoded file: text without BOM and its delimiter.
+/// A decoded file: UTF-8 text without BOM and its delimiter.
 #[derive(Debug, Clone)]
 pub struct Sheet {
     pub text: String,
@@ -125,20 +125,9 @@ impl fmt::Display for FileError {
 }
 
 impl Sheet {
-    /// Checks the encoding (UTF-8, with or without BOM) and picks the delimiter from the
-    /// header line (`,`, `;` or tab, whichever splits it most).
-    pub fn decode(bytes: &[u8]) -> Result<Sheet, FileError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text.to_owned(),
-            Err(e) => {
-                let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-                return Err(FileError(format!(
-                    "The file is not UTF-8 text (the first bad byte is on line {line}). \
-                     Save it as “CSV UTF-8” and upload it again."
-                )));
-            }
-        };
+    /// The sheet in `text` (decoded by [`super::encoding::decode`]), with the delimiter that
+    /// splits the header line most (`,`, `;` or tab).
+    pub fn new(text: String) -> Result<Sheet, FileError> {
         if text.trim().is_empty() {
             return Err(FileError("The file is empty.".into()));
         }
@@ -148,9 +137,19 @@ impl Sheet {
         Ok(Sheet { text, delimiter })
     }
 
-    /// Reopens a stored file with its known delimiter.
-    pub fn stored(bytes: &[u8], delimiter: u8) -> Result<Sheet, FileError> {
-        Ok(Sheet { delimiter, ..Sheet::decode(bytes)? })
+    /// The sheet in a file held in memory, decoded as an upload is.
+    pub fn decode(bytes: &[u8]) -> Result<Sheet, FileError> {
+        Sheet::new(super::encoding::decode(std::io::Cursor::new(bytes))?.text)
+    }
+
+    /// Reopens a stored file (UTF-8 text; files stored before decoding on upload may start
+    /// with a byte order mark) with its known delimiter.
+    pub fn stored(bytes: Vec<u8>, delimiter: u8) -> Result<Sheet, FileError> {
+        let mut text = String::from_utf8(bytes).map_err(|e| FileError(format!("The stored file is not UTF-8: {e}")))?;
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        Ok(Sheet { delimiter, ..Sheet::new(text)? })
     }
 
     pub fn reader(&self) -> csv::Reader<&[u8]> {
@@ -328,10 +327,11 @@ mod tests {
     }
 
     #[test]
-    fn wrong_encodings_and_empty_files_are_refused_with_a_reason() {
-        let latin1 = b"name,phone\nJos\xe9,+14155550100\n";
-        let err = Sheet::decode(latin1).unwrap_err();
-        assert!(err.0.contains("not UTF-8") && err.0.contains("line 2"), "{err}");
+    fn files_in_other_encodings_are_decoded_and_binary_or_empty_files_are_refused_with_a_reason() {
+        let latin1 = Sheet::decode(b"name,phone\nJos\xe9 M\xfcller,+14155550100\n").unwrap();
+        assert_eq!(latin1.first_rows(1), [["José Müller", "+14155550100"]]);
+        let zip = Sheet::decode(b"PK\x03\x04\x14\x00\x00\x00\x08\x00").unwrap_err();
+        assert!(zip.0.contains("not text"), "{zip}");
         assert!(Sheet::decode(b"  \n").unwrap_err().0.contains("empty"));
         let header_only = Sheet::decode(b"phone\n").unwrap();
         assert!(header_only.count_rows().unwrap_err().0.contains("no rows"));

@@ -160,6 +160,14 @@ impl ProviderKind {
         }
     }
 
+    /// What a post-call webhook's signature header shows before its body is read: present,
+    /// well-formed and timely, or the verdict that refuses it.
+    pub fn check_signature_header(self, signature: Option<&str>, now_unix: i64) -> Result<(), SignatureVerdict> {
+        match self {
+            ProviderKind::ElevenLabs => elevenlabs::webhook::check_header(signature, now_unix),
+        }
+    }
+
     /// Checks a post-call webhook's signature over the raw body.
     pub fn verify_webhook(
         self,

@@ -4,8 +4,9 @@
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::password::{self, PasswordHasher};
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{Admission, LoginThrottle};
 use crate::db;
+use crate::db::users::User;
 use crate::domain::user::{Email, NewPassword, PersonName, Role};
 use crate::error::AppError;
 use crate::ids::UserId;
@@ -23,18 +24,33 @@ pub struct FirstAdmin {
     pub password: NewPassword,
 }
 
-/// Creates the first admin; refused once anyone exists, even when two setups race.
-pub async fn set_up(ctx: &Ctx, hasher: &PasswordHasher, admin: FirstAdmin) -> Result<UserId, AppError> {
+/// Creates the first admin; refused once anyone exists, even when two setups race. Nothing
+/// is hashed once an account exists, and setups count against the address's login limit.
+pub async fn set_up(
+    ctx: &Ctx,
+    hasher: &PasswordHasher,
+    throttle: LoginThrottle,
+    client_ip: String,
+    admin: FirstAdmin,
+) -> Result<UserId, AppError> {
+    if is_set_up(ctx).await? {
+        return Err(already_set_up());
+    }
+    let (attempt_id, admission, _) = reserve(ctx, throttle, admin.email.as_str().to_owned(), client_ip).await?;
+    if let Admission::Refused(message) = admission {
+        return Err(AppError::TooManyRequests(message));
+    }
     let hash = hasher.hash(admin.password.expose().to_owned()).await?;
     let now = ctx.clock.now();
     ctx.db
         .write(move |conn| {
             db::users::lock_for_first_setup(conn)?;
             if db::users::count(conn)? > 0 {
-                return Err(AppError::conflict("voxdial is already set up. Log in with your account."));
+                return Err(already_set_up());
             }
             let (name, email) = (&admin.name, &admin.email);
             let id = db::users::insert(conn, email, name, &hash, Role::Admin, now)?;
+            db::login_attempts::mark_succeeded(conn, attempt_id)?;
             let summary = format!("Created the first admin {} <{}>", name.as_str(), email.as_str());
             let change =
                 Change { action: "user.create", object_kind: "user", object_id: Some(id.get()), summary: &summary };
@@ -42,6 +58,10 @@ pub async fn set_up(ctx: &Ctx, hasher: &PasswordHasher, admin: FirstAdmin) -> Re
             Ok(id)
         })
         .await
+}
+
+fn already_set_up() -> AppError {
+    AppError::conflict("voxdial is already set up. Log in with your account.")
 }
 
 /// A login form as submitted (no `Debug`: it holds the password).
@@ -60,9 +80,10 @@ pub enum LoginVerdict {
     Refused,
 }
 
-/// Checks a login attempt and records it. Throttled attempts are refused with
-/// [`AppError::TooManyRequests`] before the password is looked at. A hash made with older
-/// parameters is upgraded on success.
+/// Checks a login attempt. The attempt is counted (as a failure until it succeeds) before
+/// its password is hashed; an address over its limit is refused with
+/// [`AppError::TooManyRequests`], an account over its limit is answered after a wait (see
+/// [`LoginThrottle`]). A hash made with older parameters is upgraded on success.
 pub async fn log_in(
     ctx: &Ctx,
     hasher: &PasswordHasher,
@@ -70,52 +91,65 @@ pub async fn log_in(
     attempt: LoginAttempt,
 ) -> Result<LoginVerdict, AppError> {
     let LoginAttempt { email, password, client_ip } = attempt;
-    let now = ctx.clock.now();
-    let (lookup_email, lookup_ip) = (email.clone(), client_ip.clone());
-    let user = ctx
-        .db
-        .run(move |conn| {
-            throttle.check(conn, &lookup_email, &lookup_ip, now)?;
-            match Email::parse(&lookup_email) {
-                Ok(email) => Ok(db::users::find_by_email(conn, &email)?),
-                Err(_) => Ok(None),
-            }
-        })
-        .await
-        .inspect_err(|e| {
-            if matches!(e, AppError::TooManyRequests(_)) {
-                tracing::warn!(%client_ip, "login throttled");
-            }
-        })?;
+    let (attempt_id, admission, user) = reserve(ctx, throttle, email, client_ip.clone()).await?;
+    match admission {
+        Admission::Refused(message) => {
+            tracing::warn!(%client_ip, "login throttled");
+            return Err(AppError::TooManyRequests(message));
+        }
+        Admission::Proceed(wait) if !wait.is_zero() => {
+            tracing::warn!(%client_ip, wait_ms = wait.as_millis() as u64, "login slowed down");
+            tokio::time::sleep(wait).await;
+        }
+        Admission::Proceed(_) => {}
+    }
 
     // Verified even without an account, so a miss takes as long as a hit.
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = hasher.verify(password.clone(), stored_hash).await?;
-    let accepted = user.filter(|u| password_ok && !u.disabled);
-    let upgraded_hash = match &accepted {
-        Some(user) if password::needs_rehash(&user.password_hash) => Some(hasher.hash(password).await?),
-        _ => None,
+    let Some(user) = user.filter(|u| password_ok && !u.disabled) else {
+        tracing::info!(%client_ip, "login failed");
+        return Ok(LoginVerdict::Refused);
     };
-    let (user_id, record_ip) = (accepted.as_ref().map(|u| u.id), client_ip.clone());
+    let upgraded_hash = match password::needs_rehash(&user.password_hash) {
+        true => Some(hasher.hash(password).await?),
+        false => None,
+    };
+    let (user_id, now) = (user.id, ctx.clock.now());
     ctx.db
         .write(move |conn| {
-            db::login_attempts::record(conn, &email, &record_ip, user_id.is_some(), now)?;
-            if let (Some(id), Some(hash)) = (user_id, upgraded_hash) {
-                db::users::set_password_hash(conn, id, &hash, now)?;
+            db::login_attempts::mark_succeeded(conn, attempt_id)?;
+            if let Some(hash) = upgraded_hash {
+                db::users::set_password_hash(conn, user_id, &hash, now)?;
             }
             Ok(())
         })
         .await?;
-    match user_id {
-        Some(user_id) => {
-            tracing::info!(%user_id, %client_ip, "login succeeded");
-            Ok(LoginVerdict::Accepted(user_id))
-        }
-        None => {
-            tracing::info!(%client_ip, "login failed");
-            Ok(LoginVerdict::Refused)
-        }
-    }
+    tracing::info!(%user_id, %client_ip, "login succeeded");
+    Ok(LoginVerdict::Accepted(user_id))
+}
+
+/// Counts and records an attempt in one serialised transaction, and looks up its account
+/// when it may go on.
+async fn reserve(
+    ctx: &Ctx,
+    throttle: LoginThrottle,
+    email: String,
+    client_ip: String,
+) -> Result<(i64, Admission, Option<User>), AppError> {
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            db::login_attempts::lock_for_counting(conn)?;
+            let admission = throttle.admit(conn, &email, &client_ip, now)?;
+            let attempt_id = db::login_attempts::record_failed(conn, &email, &client_ip, now)?;
+            let user = match (&admission, Email::parse(&email)) {
+                (Admission::Proceed(_), Ok(email)) => db::users::find_by_email(conn, &email)?,
+                _ => None,
+            };
+            Ok((attempt_id, admission, user))
+        })
+        .await
 }
 
 /// A new password as typed twice (no `Debug`). It is checked against the policy for the

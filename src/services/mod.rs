@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod dialer;
 pub mod dnc;
 pub mod inbound_routing;
+pub mod installation;
 pub mod interactions;
 pub mod leads;
 pub mod phone_numbers;

@@ -123,7 +123,8 @@ pub async fn reset_password(
 
 /// Refuses a change that would leave no active admin.
 fn ensure_an_admin_remains(conn: &mut DbConnection, target: &User) -> Result<(), AppError> {
-    if target.is_admin() && !target.disabled && db::users::count_active_admins(conn)? <= 1 {
+    let admins = db::users::lock_active_admins(conn)?;
+    if admins.contains(&target.id) && admins.len() <= 1 {
         return Err(AppError::conflict(format!(
             "{} is the only active admin. Make someone else an admin first.",
             target.name

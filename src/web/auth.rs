@@ -6,6 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use super::local_path::LocalPath;
 use super::{PageCtx, redirect, redirect_with_flash, respond, respond_with_status};
 use crate::app::AppState;
 use crate::auth::session::{FlashKind, TypedSession};
@@ -70,7 +71,8 @@ async fn setup(
             return Ok(respond_with_status(page, &req, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let user_id = accounts::set_up(&state.ctx, &state.hasher, admin).await?;
+    let throttle = LoginThrottle::from_settings(&state.settings);
+    let user_id = accounts::set_up(&state.ctx, &state.hasher, throttle, client_ip(&req, &state), admin).await?;
     TypedSession::from_request(&req).log_in(user_id)?;
     redirect_with_flash(&req, "/", FlashKind::Success, "Welcome to voxdial. Your admin account is ready.")
 }
@@ -99,14 +101,6 @@ struct LoginForm {
     next: String,
 }
 
-/// Only local paths, so `next` cannot send a user to another site.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
 #[get("/login")]
 async fn login_page(
     req: HttpRequest,
@@ -114,7 +108,7 @@ async fn login_page(
     ctx: PageCtx,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = safe_next(query.next.as_deref());
+    let next = LocalPath::or(query.next.as_deref(), "/");
     if !accounts::is_set_up(&state.ctx).await? {
         return Ok(redirect(&req, "/setup"));
     }
@@ -134,7 +128,7 @@ async fn login(
 ) -> Result<HttpResponse, AppError> {
     let LoginForm { email, password, next } = form.into_inner();
     let email = email.trim().to_lowercase();
-    let next = safe_next(Some(&next));
+    let next = LocalPath::or(Some(&next), "/");
     let throttle = LoginThrottle::from_settings(&state.settings);
     let attempt = LoginAttempt { email: email.clone(), password, client_ip: client_ip(&req, &state) };
     let (error, status) = match accounts::log_in(&state.ctx, &state.hasher, throttle, attempt).await {
@@ -164,18 +158,4 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> String {
         return ip.to_owned();
     }
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_only_allows_local_paths() {
-        assert_eq!(safe_next(Some("/team?x=1")), "/team?x=1");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
 }

@@ -1,9 +1,11 @@
 //! CSV import pages: upload, preview and mapping, progress (htmx polling), error report.
 
-use actix_multipart::form::MultipartForm;
-use actix_multipart::form::bytes::Bytes as UploadedBytes;
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_multipart::MultipartError;
+use actix_multipart::form::tempfile::TempFile;
+use actix_multipart::form::{MultipartForm, MultipartFormConfig};
+use actix_web::error::PayloadError;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest as _, HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -18,19 +20,27 @@ use crate::ids::{CampaignId, ImportId};
 use crate::imports::sheet::{Mapping, Target};
 use crate::imports::{self, ColumnChoice, DuplicateMode, ImportStatus, ImportView, Upload, Uploads};
 
-/// Largest upload accepted.
-pub const UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
+/// Largest upload accepted: the largest file an import takes.
+pub const UPLOAD_LIMIT: usize = imports::encoding::MAX_FILE_BYTES as usize;
+/// Uploads read at the same time; each may hold its file as text while it is checked.
+pub const CONCURRENT_UPLOADS: usize = 2;
+/// Room for the multipart framing around the file (boundaries, part headers, small fields).
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+/// Small form fields beside the file are read into memory; the file goes to a temporary file.
+const FIELDS_IN_MEMORY: usize = 64 * 1024;
+
+const TOO_LARGE: &str = "The file is larger than 50 MB. Split it into several files and import them one by one.";
+const BUSY: &str = "Too many uploads at once; try again in a moment.";
+const INCOMPLETE: &str = "The upload did not arrive whole. Choose the file and try again.";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        actix_multipart::form::MultipartFormConfig::default().total_limit(UPLOAD_LIMIT).memory_limit(UPLOAD_LIMIT),
-    )
-    .service(upload_page)
-    .service(upload)
-    .service(import_page)
-    .service(start)
-    .service(progress)
-    .service(error_report);
+    cfg.app_data(MultipartFormConfig::default().total_limit(UPLOAD_LIMIT).memory_limit(FIELDS_IN_MEMORY))
+        .service(upload_page)
+        .service(upload)
+        .service(import_page)
+        .service(start)
+        .service(progress)
+        .service(error_report);
 }
 
 #[derive(Template, WebTemplate)]
@@ -63,9 +73,11 @@ async fn upload_page(
     Ok(UploadPage::new(ctx, uploads, None))
 }
 
+/// The file is streamed to a temporary file (removed when the request ends), never held
+/// in memory as it arrives.
 #[derive(MultipartForm)]
 struct UploadForm {
-    file: UploadedBytes,
+    file: TempFile,
 }
 
 #[post("/{id}/imports")]
@@ -75,23 +87,70 @@ async fn upload(
     ctx: PageCtx,
     user: CurrentUser,
     path: web::Path<CampaignId>,
-    form: MultipartForm<UploadForm>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let campaign_id = path.into_inner();
-    let file = form.into_inner().file;
-    let file_name = file.file_name.filter(|n| !n.is_empty()).unwrap_or_else(|| "leads.csv".into());
-    let upload = Upload { file_name, bytes: Vec::from(file.data) };
-    match imports::upload(&state.ctx, &user.actor(), campaign_id, upload).await {
-        Ok(import_id) => Ok(super::redirect(&req, &format!("/campaigns/{campaign_id}/imports/{import_id}"))),
-        Err(e) => {
-            let Some(message) = e.user_message() else { return Err(e) };
-            let uploads = imports::uploads(&state.ctx, campaign_id).await?;
-            Ok(respond_with_status(
-                UploadPage::new(ctx, uploads, Some(message)),
-                &req,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+    let (status, message) = match receive(&req, &state, &user, campaign_id, payload.into_inner()).await? {
+        Received::Stored(import_id) => {
+            return Ok(super::redirect(&req, &format!("/campaigns/{campaign_id}/imports/{import_id}")));
         }
+        Received::Refused(status, message) => (status, message),
+    };
+    let uploads = imports::uploads(&state.ctx, campaign_id).await?;
+    Ok(respond_with_status(UploadPage::new(ctx, uploads, Some(message)), &req, status))
+}
+
+/// What became of an upload.
+enum Received {
+    Stored(ImportId),
+    /// Not taken, with the status and the reason for the upload page.
+    Refused(StatusCode, String),
+}
+
+async fn receive(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    campaign_id: CampaignId,
+    mut payload: actix_web::dev::Payload,
+) -> Result<Received, AppError> {
+    let refused = |status, message: &str| Ok(Received::Refused(status, message.to_owned()));
+    // Both refusals come before a byte of the body is read.
+    let Ok(_reading) = state.uploads.try_acquire() else {
+        return refused(StatusCode::SERVICE_UNAVAILABLE, BUSY);
+    };
+    if declared_length(req).is_some_and(|length| length > UPLOAD_LIMIT + MULTIPART_OVERHEAD) {
+        return refused(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
+    }
+    let file = match MultipartForm::<UploadForm>::from_request(req, &mut payload).await {
+        Ok(form) => form.into_inner().file,
+        Err(e) if is_overflow(&e) => return refused(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE),
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable upload");
+            return refused(StatusCode::UNPROCESSABLE_ENTITY, INCOMPLETE);
+        }
+    };
+    let file_name = file.file_name.filter(|n| !n.is_empty()).unwrap_or_else(|| "leads.csv".into());
+    let uploaded = Upload { file_name, file: file.file.into_file() };
+    match imports::upload(&state.ctx, &user.actor(), campaign_id, uploaded).await {
+        Ok(import_id) => Ok(Received::Stored(import_id)),
+        Err(e) => match e.user_message() {
+            Some(message) => refused(StatusCode::UNPROCESSABLE_ENTITY, &message),
+            None => Err(e),
+        },
+    }
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// Whether reading the form stopped at the size limit (possibly inside the file field).
+fn is_overflow(err: &actix_web::Error) -> bool {
+    match err.as_error::<MultipartError>() {
+        Some(MultipartError::Payload(PayloadError::Overflow)) => true,
+        Some(MultipartError::Field { source, .. }) => is_overflow(source),
+        _ => false,
     }
 }
 
@@ -102,6 +161,8 @@ struct ImportPage {
     header: CampaignHeader,
     import: LeadImport,
     delimiter: &'static str,
+    encoding: String,
+    encoding_guessed: bool,
     columns: Vec<ColumnChoice>,
     targets: [Target; 13],
     error: Option<String>,
@@ -114,6 +175,8 @@ impl ImportPage {
             header: CampaignHeader { campaign: view.campaign, tab: "leads" },
             import: view.import,
             delimiter: view.delimiter,
+            encoding: view.encoding,
+            encoding_guessed: view.encoding_guessed,
             columns: view.columns,
             targets: Target::CHOICES,
             error,

@@ -14,6 +14,7 @@ pub mod htmx;
 pub mod imports;
 pub mod interactions;
 pub mod leads;
+pub mod local_path;
 pub mod phone_numbers;
 pub mod profile;
 pub mod prompts;
@@ -27,9 +28,9 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, web};
 
-use crate::auth::CurrentUser;
 use crate::auth::middleware::{require_admin, require_login, verify_csrf};
 use crate::auth::session::{Flash, FlashKind, TypedSession};
+use crate::auth::{CurrentUser, csrf};
 use crate::error::AppError;
 
 /// Routes for browsers: public auth pages, then everything behind login.
@@ -97,14 +98,28 @@ impl FromRequest for PageCtx {
     type Future = std::future::Ready<Result<PageCtx, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = TypedSession::from_request(req);
-        std::future::ready(session.csrf_token().map(|csrf_token| PageCtx {
-            user: req.extensions().get::<CurrentUser>().cloned(),
-            csrf_token,
-            path: req.path().to_owned(),
-            flash: session.take_flash(),
-        }))
+        std::future::ready(page_ctx(req))
     }
+}
+
+/// The token is the session's once logged in, else the visitor's anonymous one (no session
+/// row for visitors); either way masked afresh for this response.
+fn page_ctx(req: &HttpRequest) -> Result<PageCtx, AppError> {
+    let session = TypedSession::from_request(req);
+    let user = req.extensions().get::<CurrentUser>().cloned();
+    let token = match (session.stored_csrf_token(), &user) {
+        (Some(token), _) => token,
+        (None, Some(_)) => session.csrf_token()?,
+        (None, None) => {
+            let state = req
+                .app_data::<web::Data<crate::app::AppState>>()
+                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("application state missing")))?;
+            csrf::anonymous_token(req, state)
+        }
+    };
+    // Taken only when there is one: removing from an empty session would store it.
+    let flash = session.has_flash().then(|| session.take_flash()).flatten();
+    Ok(PageCtx { user, csrf_token: csrf::mask(&token), path: req.path().to_owned(), flash })
 }
 
 /// POST → redirect → GET. htmx requests get `HX-Redirect` (a full navigation) instead of a

@@ -2,19 +2,19 @@
 //! provider's signature. Answers are plain text.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, post};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::calls::events::{self, Receipt};
+use crate::calls::events::Receipt;
 use crate::calls::inbound;
+use crate::calls::webhook_intake::{self, Delivery};
 use crate::ids::ConnectionId;
 use crate::provider::ProviderKind;
 use crate::services::connections::INBOUND_TOKEN_HEADER;
 
-/// Audio webhooks carry whole recordings as base64.
-const BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// An initiation request is four short fields.
 const INITIATION_LIMIT: usize = 16 * 1024;
 
@@ -26,7 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .app_data(web::PayloadConfig::new(INITIATION_LIMIT))
                     .route(web::post().to(initiation)),
             )
-            .service(web::scope("").app_data(web::PayloadConfig::new(BODY_LIMIT)).service(post_call)),
+            // Reads its body itself, with limits, once the cheap checks passed.
+            .service(post_call),
     );
 }
 
@@ -39,16 +40,27 @@ async fn post_call(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<ConnectionId>,
-    body: Bytes,
+    body: web::Payload,
 ) -> HttpResponse {
-    let signature =
-        req.headers().get(ProviderKind::ElevenLabs.signature_header()).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let delivery =
-        events::Delivery { connection_id: path.into_inner(), signature, body, received_at: state.ctx.clock.now_utc() };
-    match events::receive(&state.ctx, delivery).await {
+    let provider = ProviderKind::ElevenLabs;
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let delivery = Delivery {
+        provider,
+        connection_id: path.into_inner(),
+        signature: header(provider.signature_header()).map(str::to_owned),
+        body,
+        declared_length: header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
+        received_at: state.ctx.clock.now_utc(),
+    };
+    match webhook_intake::receive(&state.ctx, &state.webhook_gate, delivery).await {
         Ok(Receipt::Accepted(message) | Receipt::Duplicate(message)) => plain(StatusCode::OK, message),
-        // One answer for an unknown connection and every signature problem: no hints.
+        // One answer for an unknown connection, a missing secret and every signature
+        // problem: no hints.
         Ok(Receipt::Refused(_)) => plain(StatusCode::UNAUTHORIZED, "invalid signature"),
+        Ok(Receipt::TooLarge(limit)) => {
+            plain(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over the limit of {} MiB", limit >> 20))
+        }
+        Ok(Receipt::TimedOut) => plain(StatusCode::REQUEST_TIMEOUT, "the body did not arrive in time; please retry"),
         Ok(Receipt::Unreadable(reason)) => plain(StatusCode::BAD_REQUEST, reason),
         // Transient trouble (database busy or away): 5xx, so the provider may retry.
         Err(err) => {

@@ -1,4 +1,5 @@
-//! R-AUTH: first-admin setup, login, logout, throttling, sessions and their revocation.
+//! R-AUTH: first-admin setup, login, logout, sessions and their revocation (throttling: in
+//! `login_throttle.rs`).
 
 use std::time::Duration;
 
@@ -145,52 +146,6 @@ async fn a_disabled_user_cannot_log_in() {
     assert!(response.text().await.unwrap().contains("Email or password is incorrect."));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
-    let app = spawn_app_with(|s| s.login_max_failures_per_account = 3).await;
-    app.create_user("ana@example.com", "Ana", Role::Member);
-
-    for _ in 0..3 {
-        assert_eq!(app.login("ana@example.com", "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
-    }
-    let blocked = app.login("ana@example.com", PASSWORD).await;
-    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(blocked.text().await.unwrap().contains("Too many failed login attempts"));
-    // Unknown accounts are throttled alike, so the answer reveals nothing.
-    for _ in 0..3 {
-        app.login("ghost@example.com", "wrong password!!").await;
-    }
-    assert_eq!(app.login("ghost@example.com", "whatever pass").await.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_is_redirect_to(&app.get("/").await, "/login");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn repeated_failures_throttle_the_client_address_across_accounts() {
-    let app = spawn_app_with(|s| s.login_max_failures_per_address = 4).await;
-    app.create_user("ana@example.com", "Ana", Role::Member);
-
-    for n in 0..4 {
-        let email = format!("guess{n}@example.com");
-        assert_eq!(app.login(&email, "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
-    }
-    assert_eq!(app.login("ana@example.com", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_successful_login_clears_the_account_failure_count() {
-    let app = spawn_app_with(|s| s.login_max_failures_per_account = 3).await;
-    app.create_user("ana@example.com", "Ana", Role::Member);
-    for _ in 0..2 {
-        app.login("ana@example.com", "wrong password!!").await;
-    }
-    assert_is_redirect_to(&app.login("ana@example.com", PASSWORD).await, "/");
-    app.logout().await;
-    for _ in 0..2 {
-        assert_eq!(app.login("ana@example.com", "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
-    }
-    assert_is_redirect_to(&app.login("ana@example.com", PASSWORD).await, "/");
-}
-
 /// The raw session cookie of a response.
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -214,19 +169,25 @@ async fn get_with_cookie(app: &crate::helpers::TestApp, path: &str, cookie: &str
         .unwrap()
 }
 
+fn session_rows(app: &crate::helpers::TestApp) -> i64 {
+    use diesel::prelude::*;
+    app.with_conn(|c| db::schema::sessions::table.count().get_result(c).unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn login_issues_a_new_session_key_and_the_old_one_stays_anonymous() {
+async fn a_visitor_gets_no_session_row_until_login_starts_one() {
     let app = spawn_app().await;
     app.create_user("ana@example.com", "Ana", Role::Member);
 
     let login_page = app.get("/login").await;
-    let anonymous_cookie = session_cookie(&login_page).expect("a session for the CSRF token");
+    assert!(session_cookie(&login_page).is_none(), "no session for a visitor");
     app.remember_csrf_from(&login_page.text().await.unwrap());
-    let response = app.login("ana@example.com", PASSWORD).await;
-    let logged_in_cookie = session_cookie(&response).expect("a renewed session cookie");
-    assert_ne!(anonymous_cookie, logged_in_cookie);
+    assert_eq!(app.login("nobody@example.com", "wrong password!!").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(session_rows(&app), 0, "visitors and failed logins store nothing");
 
-    assert_is_redirect_to(&get_with_cookie(&app, "/", &anonymous_cookie).await, "/login");
+    let response = app.login("ana@example.com", PASSWORD).await;
+    let logged_in_cookie = session_cookie(&response).expect("a session cookie at login");
+    assert_eq!(session_rows(&app), 1);
     assert_eq!(get_with_cookie(&app, "/", &logged_in_cookie).await.status(), StatusCode::OK);
 }
 
@@ -340,19 +301,50 @@ async fn a_busy_session_still_ends_at_the_absolute_timeout() {
     assert_is_redirect_to(&app.get("/").await, "/login");
 }
 
+/// The Set-Cookie header of a response for the cookie `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn session_cookie_is_http_only_and_same_site_lax_and_secure_when_configured() {
     let app = spawn_app().await;
-    let response = app.get("/login").await;
-    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain-http localhost keeps cookies usable: {cookie}");
+    app.create_user("ana@example.com", "Ana", Role::Member);
+    let csrf = set_cookie(&app.get("/login").await, "voxdial_csrf");
+    let session = set_cookie(&app.login("ana@example.com", PASSWORD).await, "voxdial_session");
+    for cookie in [csrf, session] {
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(!cookie.contains("Secure"), "plain-http localhost keeps cookies usable: {cookie}");
+    }
 
+    // Behind https the cookies are Secure and bound to the host. (The test client speaks
+    // plain http, so it hands the CSRF cookie back by hand.)
     let secure = spawn_app_with(|s| s.public_url = Some("https://dial.example.com".into())).await;
-    let response = secure.get("/login").await;
-    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
-    assert!(cookie.starts_with("__Host-voxdial=") && cookie.contains("Secure"), "{cookie}");
-    assert!(response.headers().get("strict-transport-security").is_some());
+    secure.create_user("ana@example.com", "Ana", Role::Member);
+    let page = secure.get("/login").await;
+    assert!(page.headers().get("strict-transport-security").is_some());
+    let csrf = set_cookie(&page, "__Host-voxdial_csrf");
+    let token = crate::helpers::extract_csrf(&page.text().await.unwrap()).unwrap();
+    let login = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(secure.url("/login"))
+        .header("cookie", csrf.split(';').next().unwrap())
+        .form(&[("email", "ana@example.com"), ("password", PASSWORD), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_is_redirect_to(&login, "/");
+    for cookie in [csrf, set_cookie(&login, "__Host-voxdial")] {
+        assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

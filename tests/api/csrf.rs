@@ -118,3 +118,48 @@ async fn logout_without_a_token_does_not_log_out() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn breach_the_token_is_masked_afresh_in_every_response_and_each_one_works() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    // A page that reflects input (the search box) and is compressed when asked.
+    let compressed = app.client.get(app.url("/leads?q=a")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(compressed.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let first = crate::helpers::extract_csrf(&app.get_html("/leads?q=a").await).unwrap();
+    let second = crate::helpers::extract_csrf(&app.get_html("/leads?q=b").await).unwrap();
+    assert_ne!(first, second, "a fresh mask in every response");
+    for token in [first, second] {
+        let mut form = add_member_form();
+        form.push(("csrf_token", &token));
+        let email = format!("eve{}@example.com", &token[..6]);
+        form[1] = ("email", &email);
+        let response = app.client.post(app.url("/team")).form(&form).send().await.unwrap();
+        assert!(response.status().is_redirection(), "{}", response.status());
+    }
+    assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_carries_its_token_as_its_first_field_never_in_the_url() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let page = app.get_html("/dnc").await;
+    assert!(!page.contains("?csrf_token="), "no token in a URL");
+    let token = app.csrf_token().await;
+    let upload = |form: reqwest::multipart::Form, path: String| {
+        let app = &app;
+        async move { app.client.post(app.url(&path)).multipart(form).send().await.unwrap() }
+    };
+    let file = || reqwest::multipart::Part::bytes(b"phone\n+12125550199\n".to_vec()).file_name("dnc.csv");
+    let in_url = reqwest::multipart::Form::new().part("file", file()).text("campaign", "").text("region", "US");
+    let refused = upload(in_url, format!("/dnc/import?csrf_token={token}")).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "a token in the URL is not accepted");
+    let as_field = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .part("file", file())
+        .text("campaign", "")
+        .text("region", "US");
+    let accepted = upload(as_field, "/dnc/import".into()).await;
+    assert!(accepted.status().is_success() || accepted.status().is_redirection(), "{}", accepted.status());
+}

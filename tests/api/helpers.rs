@@ -452,8 +452,8 @@ impl TestSession {
         let token = self.csrf_token().await;
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()).mime_str("text/csv").unwrap();
         self.client
-            .post(self.url(&format!("/campaigns/{campaign_id}/imports?csrf_token={token}")))
-            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .post(self.url(&format!("/campaigns/{campaign_id}/imports")))
+            .multipart(reqwest::multipart::Form::new().text("csrf_token", token).part("file", part))
             .send()
             .await
             .expect("upload")

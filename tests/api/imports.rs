@@ -149,13 +149,14 @@ async fn duplicates_are_skipped_or_update_only_the_values_given() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn files_in_another_encoding_are_refused_with_a_reason() {
+async fn binary_files_are_refused_with_a_reason() {
     let app = spawn_app().await;
     let campaign = campaign(&app).await;
-    let response = app.upload_csv(campaign, "latin1.csv", b"name,phone\nJos\xe9,+12125550101\n".to_vec()).await;
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01".to_vec();
+    let response = app.upload_csv(campaign, "leads.csv", png).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("not UTF-8 text") && html.contains("line 2"), "{html}");
+    assert!(html.contains("The file is not text"), "{html}");
     assert!(app.with_conn(|c| db::imports::recent_for_campaign(c, campaign, 5).unwrap()).is_empty());
 }
 
@@ -250,6 +251,7 @@ async fn the_command_line_imports_with_the_same_rules() {
             report.to_str().unwrap(),
         ])
         .env("VOXDIAL_DATABASE_URL", app.database.url())
+        .env("VOXDIAL_SECRET_KEY", app.state.settings.secret_key.clone().unwrap())
         .env("VOXDIAL_LOG_FILTER", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -269,6 +271,7 @@ async fn the_command_line_imports_with_the_same_rules() {
     let unknown = Command::new(env!("CARGO_BIN_EXE_voxdial"))
         .args(["leads", "import", file.to_str().unwrap(), "--campaign", "Nope"])
         .env("VOXDIAL_DATABASE_URL", app.database.url())
+        .env("VOXDIAL_SECRET_KEY", app.state.settings.secret_key.clone().unwrap())
         .output()
         .unwrap();
     assert!(!unknown.status.success());

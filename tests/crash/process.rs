@@ -48,7 +48,7 @@ impl Voxdial {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("voxdial: {line}");
                 let event: Value = serde_json::from_str(&line).unwrap_or_default();
-                if event["message"] == "built with failpoints: for tests only" {
+                if event["message"] == "fail points configured: for tests only" {
                     failpoints = event["configured"].as_str().unwrap_or_default().to_owned();
                 }
                 if event["message"] == "voxdial is listening"

@@ -11,6 +11,7 @@ use crate::domain::dialing::rules::DialBlock;
 use crate::domain::lead::LeadStatus;
 use crate::domain::outcome::Outcome;
 use crate::domain::phone::E164;
+use crate::domain::spreadsheet::neutralize_cell;
 use crate::ids::LeadId;
 
 /// One call the dialer placed in the simulation.
@@ -52,17 +53,21 @@ impl<W: io::Write> DialCsv<W> {
         Ok(DialCsv { writer })
     }
 
+    /// Every cell but the phone goes through the spreadsheet neutraliser. The phone is a
+    /// validated E.164 number, `+` and digits only: a spreadsheet reads it as a number, never
+    /// as a formula that does something, and it stays comparable with the lead's phone.
     pub fn write(&mut self, dial: &Dial) -> csv::Result<()> {
         // The offset even when it is zero: `Z` would read as UTC, not as London in winter.
         let local = dial.local_time().map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, false)).unwrap_or_default();
+        let cell = |text: &str| neutralize_cell(text).into_owned();
         self.writer.write_record([
-            dial.lead_id.to_string().as_str(),
-            dial.phone.as_str(),
-            &dial.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            &local,
-            dial.zone.map_or("", |zone| zone.name()),
-            &dial.attempt_number.to_string(),
-            dial.outcome.as_str(),
+            cell(&dial.lead_id.to_string()),
+            dial.phone.as_str().to_owned(),
+            cell(&dial.at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            cell(&local),
+            cell(dial.zone.map_or("", |zone| zone.name())),
+            cell(&dial.attempt_number.to_string()),
+            cell(dial.outcome.as_str()),
         ])
     }
 

@@ -26,24 +26,20 @@ pub fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
     format!("t={timestamp},v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Everything that can be checked without the body or the secret: the header is present,
+/// reads `t=<digits>,v0=<64 hex digits>`, and its timestamp lies within the window. Lets a
+/// receiver refuse junk before reading (or paying for) its body.
+pub fn check_header(header: Option<&str>, now: i64) -> Result<(), SignatureVerdict> {
+    read_header(header, now).map(drop)
+}
+
 pub fn verify(header: Option<&str>, body: &[u8], secret: Option<&str>, now: i64) -> SignatureVerdict {
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return SignatureVerdict::NoSecret;
     };
-    let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
-        return SignatureVerdict::Missing;
-    };
-    let mut timestamp = None;
-    let mut signature = None;
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v0", value)) => signature = hex::decode(value).ok(),
-            _ => {}
-        }
-    }
-    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
-        return SignatureVerdict::Malformed;
+    let (timestamp, signature) = match read_header(header, now) {
+        Ok(read) => read,
+        Err(verdict) => return verdict,
     };
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(timestamp.to_string().as_bytes());
@@ -52,13 +48,35 @@ pub fn verify(header: Option<&str>, body: &[u8], secret: Option<&str>, now: i64)
     if mac.verify_slice(&signature).is_err() {
         return SignatureVerdict::Mismatch;
     }
+    SignatureVerdict::Valid
+}
+
+/// The header's timestamp and HMAC, once its shape and timestamp window are checked.
+fn read_header(header: Option<&str>, now: i64) -> Result<(i64, [u8; 32]), SignatureVerdict> {
+    let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
+        return Err(SignatureVerdict::Missing);
+    };
+    let mut timestamp = None;
+    let mut signature = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                timestamp = value.parse::<i64>().ok();
+            }
+            Some(("v0", value)) => signature = hex::decode(value).ok().and_then(|mac| <[u8; 32]>::try_from(mac).ok()),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
+        return Err(SignatureVerdict::Malformed);
+    };
     if timestamp < now - MAX_AGE_SECS {
-        return SignatureVerdict::Stale;
+        return Err(SignatureVerdict::Stale);
     }
     if timestamp > now + MAX_AHEAD_SECS {
-        return SignatureVerdict::Future;
+        return Err(SignatureVerdict::Future);
     }
-    SignatureVerdict::Valid
+    Ok((timestamp, signature))
 }
 
 fn speaker(role: &str) -> Speaker {
@@ -185,6 +203,22 @@ mod tests {
         assert_eq!(verify(Some("garbage"), body, Some(SECRET), NOW), SignatureVerdict::Malformed);
         assert_eq!(verify(Some("t=abc,v0=00"), body, Some(SECRET), NOW), SignatureVerdict::Malformed);
         assert_eq!(verify(Some(&header), body, None, NOW), SignatureVerdict::NoSecret);
+        let short_mac = format!("t={NOW},v0={}", "ab".repeat(31));
+        assert_eq!(verify(Some(&short_mac), body, Some(SECRET), NOW), SignatureVerdict::Malformed);
+        assert_eq!(
+            verify(Some(&format!("t=+{NOW},v0={}", "ab".repeat(32))), body, Some(SECRET), NOW),
+            SignatureVerdict::Malformed
+        );
+    }
+
+    #[test]
+    fn the_header_alone_is_checked_for_shape_and_age_before_any_body() {
+        let header = sign(b"whatever the body", SECRET, NOW);
+        assert_eq!(check_header(Some(&header), NOW), Ok(()));
+        assert_eq!(check_header(None, NOW), Err(SignatureVerdict::Missing));
+        assert_eq!(check_header(Some("t=1,v0=zz"), NOW), Err(SignatureVerdict::Malformed));
+        assert_eq!(check_header(Some(&sign(b"", SECRET, NOW - 31 * 60)), NOW), Err(SignatureVerdict::Stale));
+        assert_eq!(check_header(Some(&sign(b"", SECRET, NOW + 6 * 60)), NOW), Err(SignatureVerdict::Future));
     }
 
     #[test]

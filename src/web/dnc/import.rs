@@ -22,8 +22,8 @@ use crate::web::{PageCtx, respond, respond_with_status};
 /// Largest upload accepted (the rows are bounded too, by `imports::sheet::MAX_ROWS`).
 const UPLOAD_LIMIT: usize = 5 * 1024 * 1024;
 
-/// `POST /dnc/import`, with its own upload limit. The CSRF token travels in the query
-/// (`?csrf_token=`), as with every multipart upload.
+/// `POST /dnc/import`, with its own upload limit. The CSRF token is the form's first field,
+/// as with every multipart upload.
 pub(super) fn resource() -> actix_web::Resource {
     web::resource("/dnc/import")
         .app_data(MultipartFormConfig::default().total_limit(UPLOAD_LIMIT).memory_limit(UPLOAD_LIMIT))

@@ -9,6 +9,7 @@ use super::BeforeQuery;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
+use crate::calls::webhook_gate::{KEPT_PER_CONNECTION, RefusalCounts};
 use crate::db::webhook_events::WebhookEvent;
 use crate::domain::webhook::ProcessingState;
 use crate::error::AppError;
@@ -24,6 +25,7 @@ struct LogPage {
     events: Vec<WebhookEvent>,
     next_before: Option<WebhookEventId>,
     parked: i64,
+    refused: RefusalCounts,
 }
 
 #[get("/webhooks")]
@@ -33,7 +35,8 @@ pub async fn log_page(
     query: web::Query<BeforeQuery<WebhookEventId>>,
 ) -> Result<LogPage, AppError> {
     let log = webhook_events::log(&state.ctx, query.before).await?;
-    Ok(LogPage { ctx, events: log.events.rows, next_before: log.events.next, parked: log.parked })
+    let refused = state.webhook_gate.refusals().counts();
+    Ok(LogPage { ctx, events: log.events.rows, next_before: log.events.next, parked: log.parked, refused })
 }
 
 #[derive(Template, WebTemplate)]
