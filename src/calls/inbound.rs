@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq as _;
 
-use super::prepare::render_for_lead;
+use super::prepare::{LeadPrompt, render_for_lead};
 use super::variables;
+use crate::db::agents::VoiceAgent;
 use crate::db::campaigns::Campaign;
 use crate::db::interactions::NewInteraction;
 use crate::db::leads::Lead;
@@ -52,11 +53,15 @@ pub async fn answer(ctx: &Ctx, initiation: Initiation) -> Reply {
     let secrets = ctx.secrets.clone();
     let now = ctx.clock.now_utc();
     let connection_id = initiation.connection_id;
+    // Everything that only reads happens before the write transaction, so the write lock is
+    // held just for the rows this call adds (SQLite has one writer at a time).
     let outcome = ctx
         .db
-        .write(move |conn| {
+        .run(move |conn| {
             let Some(connection) = authenticated(conn, &secrets, &initiation)? else { return Ok(Reply::Refused) };
-            Ok(Reply::Answer(route_and_answer(conn, &connection, &initiation, now)?))
+            let plan = plan(conn, &connection, &initiation, now)?;
+            let answer = db::write_tx(conn, |conn| record(conn, &connection, &initiation, plan, now))?;
+            Ok(Reply::Answer(answer))
         })
         .await;
     match outcome {
@@ -99,20 +104,40 @@ fn neutral() -> Value {
     json!({"type": "conversation_initiation_client_data", "dynamic_variables": variables::neutral()})
 }
 
-/// Routes the call, finds or creates the lead, records the call, renders the answer.
-fn route_and_answer(
+/// What the read phase found.
+enum Plan {
+    /// No campaign, or no usable caller: answered neutrally, with a problem recorded.
+    Unrouted { campaign: Option<Campaign>, message: String },
+    Routed(Box<Routed>),
+}
+
+struct Routed {
+    campaign: Campaign,
+    number: Option<PhoneNumber>,
+    agent: Option<VoiceAgent>,
+    agent_name: String,
+    caller: E164,
+    called: Option<E164>,
+    /// Prepared already when the caller is a lead; an unknown caller's lead is created in
+    /// the write phase.
+    known: Option<Prepared>,
+}
+
+/// The lead and what the call tells its agent.
+struct Prepared {
+    lead: Lead,
+    contact_type: ContactType,
+    prompt: Option<LeadPrompt>,
+    on_dnc: bool,
+}
+
+/// Routes the call and, for a caller who is a lead, renders their prompt: reads only.
+fn plan(
     conn: &mut DbConnection,
     connection: &ProviderConnection,
     initiation: &Initiation,
     now: DateTime<Utc>,
-) -> Result<Value, AppError> {
-    let stored_now = now.naive_utc();
-    let problem =
-        |conn: &mut DbConnection, kind, campaign: Option<&Campaign>, message: String| -> Result<Value, AppError> {
-            db::problems::record(conn, kind, Some(connection.id), campaign.map(|c| c.id), &message, stored_now)?;
-            tracing::warn!(connection_id = %connection.id, message, "inbound call answered neutrally");
-            Ok(neutral())
-        };
+) -> Result<Plan, AppError> {
     let called = initiation.called_number.as_deref().and_then(|n| E164::parse(n, None).ok());
     let number = match &called {
         Some(called) => db::inbound::number(conn, connection.id, called)?,
@@ -129,21 +154,69 @@ fn route_and_answer(
             initiation.agent_id.as_deref().unwrap_or("unknown"),
             connection.name
         );
-        return problem(conn, ProblemKind::InboundUnrouted, None, message);
+        return Ok(Plan::Unrouted { campaign: None, message });
     };
     let Ok(caller) = E164::parse(&initiation.caller_id, None) else {
         let message = format!("An inbound call came from “{}”, which is not a phone number", initiation.caller_id);
-        return problem(conn, ProblemKind::InboundUnrouted, Some(&campaign), message);
+        return Ok(Plan::Unrouted { campaign: Some(campaign), message });
     };
-    let (lead, created) = find_or_create_lead(conn, &campaign, &caller, stored_now)?;
-    let contact_type = ContactType::classify(created, db::leads::completed_conversations(conn, lead.id)?);
     let agent_name = match &agent {
         Some(agent) => agent.name.clone(),
         None => db::agents::find_optional(conn, campaign.production_agent_id)?
             .map_or_else(|| "your agent".into(), |a| a.name),
     };
-    let rendered = render_for_lead(conn, &lead, &campaign, &agent_name, contact_type, now)?;
-    let (template_version_id, prompt) = match rendered {
+    let known = match db::leads::find_live_by_phone(conn, campaign.id, &caller)? {
+        Some(lead) => Some(prepare(conn, lead, false, &campaign, &agent_name, now)?),
+        None => None,
+    };
+    Ok(Plan::Routed(Box::new(Routed { campaign, number, agent, agent_name, caller, called, known })))
+}
+
+fn prepare(
+    conn: &mut DbConnection,
+    lead: Lead,
+    created: bool,
+    campaign: &Campaign,
+    agent_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Prepared, AppError> {
+    let contact_type = ContactType::classify(created, db::leads::completed_conversations(conn, lead.id)?);
+    let prompt = render_for_lead(conn, &lead, campaign, agent_name, contact_type, now)?;
+    let on_dnc = db::suppression::blocking_entry(conn, &lead.phone, campaign.id)?.is_some();
+    Ok(Prepared { lead, contact_type, prompt, on_dnc })
+}
+
+/// The write phase: creates an unknown caller's lead, records the call and any problem, and
+/// builds the answer.
+fn record(
+    conn: &mut DbConnection,
+    connection: &ProviderConnection,
+    initiation: &Initiation,
+    plan: Plan,
+    now: DateTime<Utc>,
+) -> Result<Value, AppError> {
+    let stored_now = now.naive_utc();
+    let problem =
+        |conn: &mut DbConnection, kind, campaign: Option<&Campaign>, message: String| -> Result<Value, AppError> {
+            db::problems::record(conn, kind, Some(connection.id), campaign.map(|c| c.id), &message, stored_now)?;
+            tracing::warn!(connection_id = %connection.id, message, "inbound call answered neutrally");
+            Ok(neutral())
+        };
+    let routed = match plan {
+        Plan::Unrouted { campaign, message } => {
+            return problem(conn, ProblemKind::InboundUnrouted, campaign.as_ref(), message);
+        }
+        Plan::Routed(routed) => *routed,
+    };
+    let Routed { campaign, number, agent, agent_name, caller, called, known } = routed;
+    let Prepared { lead, contact_type, prompt, on_dnc } = match known {
+        Some(prepared) => prepared,
+        None => {
+            let (lead, created) = find_or_create_lead(conn, &campaign, &caller, stored_now)?;
+            prepare(conn, lead, created, &campaign, &agent_name, now)?
+        }
+    };
+    let (template_version_id, prompt) = match prompt {
         Some((version, Ok(prompt))) => (Some(version), Some(prompt)),
         Some((version, Err(error))) => {
             let message = format!("The prompt of “{}” failed for an inbound caller: {error}", campaign.name);
@@ -190,7 +263,6 @@ fn route_and_answer(
         let message = format!("{caller} called in while a call to them was live; the inbound call is not recorded");
         return problem(conn, ProblemKind::InboundUnrouted, Some(&campaign), message);
     };
-    let on_dnc = db::suppression::blocking_entry(conn, &caller, campaign.id)?.is_some();
     db::interactions::note_inbound(conn, interaction_id, initiation.call_sid.as_deref(), on_dnc)?;
     let mut answer = json!({
         "type": "conversation_initiation_client_data",
