@@ -107,7 +107,10 @@ fn neutral() -> Value {
 /// What the read phase found.
 enum Plan {
     /// No campaign, or no usable caller: answered neutrally, with a problem recorded.
-    Unrouted { campaign: Option<Campaign>, message: String },
+    Unrouted {
+        campaign: Option<Campaign>,
+        message: String,
+    },
     Routed(Box<Routed>),
 }
 

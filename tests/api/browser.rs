@@ -397,6 +397,10 @@ async fn the_dialer_tab_saves_rules_starts_the_dialer_and_fits_a_phone() {
     browser.wait_for_text("Florida").await;
     browser.driver.set_window_rect(0, 0, 1280, 2600).await.unwrap();
     browser.screenshot("dialer-tab").await;
+    // The preview of the next 24 hours comes into the tab (htmx) without calling anyone.
+    browser.click(&format!("a[href='/campaigns/{}/dialer/preview']", s.campaign)).await;
+    browser.wait_for_text_within("nobody was called", Duration::from_secs(20)).await;
+    browser.screenshot("dialer-preview").await;
     // The breaker pauses the campaign: the polled panel says why and offers Resume.
     let reason = "circuit breaker: 20 of the last 20 calls failed; check the provider, then resume";
     app.with_conn(|c| voxdial::db::dialer::pause(c, s.campaign, reason, voxdial::db::now()).unwrap());
