@@ -24,7 +24,7 @@ use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction}
 use crate::domain::lead::{LeadInput, LeadSource, LeadStatus};
 use crate::domain::phone::E164;
 use crate::error::AppError;
-use crate::ids::{AgentId, ConnectionId};
+use crate::ids::{AgentId, CampaignId, ConnectionId};
 use crate::services::{Ctx, connections};
 
 /// The provider's question, as it came in.
@@ -108,7 +108,7 @@ fn neutral() -> Value {
 enum Plan {
     /// No campaign, or no usable caller: answered neutrally, with a problem recorded.
     Unrouted {
-        campaign: Option<Campaign>,
+        campaign: Option<CampaignId>,
         message: String,
     },
     Routed(Box<Routed>),
@@ -161,7 +161,7 @@ fn plan(
     };
     let Ok(caller) = E164::parse(&initiation.caller_id, None) else {
         let message = format!("An inbound call came from “{}”, which is not a phone number", initiation.caller_id);
-        return Ok(Plan::Unrouted { campaign: Some(campaign), message });
+        return Ok(Plan::Unrouted { campaign: Some(campaign.id), message });
     };
     let agent_name = match &agent {
         Some(agent) => agent.name.clone(),
@@ -200,14 +200,14 @@ fn record(
 ) -> Result<Value, AppError> {
     let stored_now = now.naive_utc();
     let problem =
-        |conn: &mut DbConnection, kind, campaign: Option<&Campaign>, message: String| -> Result<Value, AppError> {
-            db::problems::record(conn, kind, Some(connection.id), campaign.map(|c| c.id), &message, stored_now)?;
+        |conn: &mut DbConnection, kind, campaign: Option<CampaignId>, message: String| -> Result<Value, AppError> {
+            db::problems::record(conn, kind, Some(connection.id), campaign, &message, stored_now)?;
             tracing::warn!(connection_id = %connection.id, message, "inbound call answered neutrally");
             Ok(neutral())
         };
     let routed = match plan {
         Plan::Unrouted { campaign, message } => {
-            return problem(conn, ProblemKind::InboundUnrouted, campaign.as_ref(), message);
+            return problem(conn, ProblemKind::InboundUnrouted, campaign, message);
         }
         Plan::Routed(routed) => *routed,
     };
@@ -264,7 +264,7 @@ fn record(
     // answer; the call is not recorded twice.
     let Some(interaction_id) = db::unless_duplicate(conn, |c| db::interactions::insert(c, &row))? else {
         let message = format!("{caller} called in while a call to them was live; the inbound call is not recorded");
-        return problem(conn, ProblemKind::InboundUnrouted, Some(&campaign), message);
+        return problem(conn, ProblemKind::InboundUnrouted, Some(campaign.id), message);
     };
     db::interactions::note_inbound(conn, interaction_id, initiation.call_sid.as_deref(), on_dnc)?;
     let mut answer = json!({
