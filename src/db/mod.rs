@@ -68,6 +68,11 @@ impl Db {
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
         let manager = ConnectionManager::new(url, 5_000);
         let backend = manager.backend();
+        if backend == Backend::Sqlite {
+            // A new file switches to WAL on its first connection; done once here, so that the
+            // pool's first connections do not race for it (and log "database is locked").
+            manager.establish().with_context(|| format!("opening the SQLite database {}", sqlite_path(url)))?;
+        }
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
