@@ -11,6 +11,7 @@ use crate::db::leads::{Lead, Provided};
 use crate::db::{self, DbConnection};
 use crate::domain::lead::{FieldError, LeadInput, LeadSource, LeadStatus, LeadZone, RawLead, lead_zone, search_key};
 use crate::domain::phone::{E164, Region};
+use crate::domain::resolution;
 use crate::error::AppError;
 use crate::ids::{CampaignId, LeadId};
 use crate::services::Ctx;
@@ -109,6 +110,16 @@ pub struct LeadDetail {
     pub timeline: Vec<TimelineEntry>,
     /// The zone the lead's calls are timed in, and where it comes from.
     pub zone: Option<LeadZone>,
+    /// Why "Call now" cannot work for this lead, shown before anyone clicks.
+    pub call_block: Option<CallBlock>,
+}
+
+/// Why a manual call cannot work, and where to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallBlock {
+    pub reason: String,
+    /// A page that fixes it, with the link's text.
+    pub fix: Option<(String, &'static str)>,
 }
 
 pub async fn detail(ctx: &Ctx, id: LeadId) -> Result<LeadDetail, AppError> {
@@ -118,9 +129,33 @@ pub async fn detail(ctx: &Ctx, id: LeadId) -> Result<LeadDetail, AppError> {
             let campaign = db::campaigns::find(conn, lead.campaign_id)?;
             let timeline = db::call_lists::timeline(conn, lead.id, TIMELINE_CALLS)?;
             let zone = lead_zone(lead.timezone, &lead.phone, Some(campaign.timezone));
-            Ok(LeadDetail { lead, campaign, timeline, zone })
+            let call_block = call_block(conn, &lead, &campaign)?;
+            Ok(LeadDetail { lead, campaign, timeline, zone, call_block })
         })
         .await
+}
+
+/// What stops a manual call before it is placed: the do-not-call lists, a call whose outcome
+/// is unknown, and an AI Agents setup that cannot place this lead's call (the call service
+/// refuses all three; the page says so up front).
+fn call_block(conn: &mut DbConnection, lead: &Lead, campaign: &Campaign) -> Result<Option<CallBlock>, AppError> {
+    if let Some((reason, list)) = db::suppression::blocking_entry(conn, &lead.phone, campaign.id)? {
+        let list = if list.is_some() { "this campaign's do-not-call list" } else { "the do-not-call list" };
+        let reason = format!("This number is on {list} ({reason}).");
+        let prefix: String = url::form_urlencoded::byte_serialize(lead.phone.as_str().as_bytes()).collect();
+        return Ok(Some(CallBlock { reason, fix: Some((format!("/dnc?prefix={prefix}"), "Open DNC")) }));
+    }
+    if lead.needs_review {
+        let reason = "A call's outcome is unknown: settle it on its call page (below) first.".into();
+        return Ok(Some(CallBlock { reason, fix: None }));
+    }
+    let production = db::agents::find_optional(conn, campaign.production_agent_id)?.map(|a| a.candidate());
+    let test = db::agents::find_optional(conn, campaign.test_agent_id)?.map(|a| a.candidate());
+    let setup = resolution::resolve(lead.is_test, production.as_ref(), test.as_ref(), campaign.phone_number_id);
+    Ok(setup.err().map(|error| CallBlock {
+        reason: error.message(),
+        fix: Some((format!("/campaigns/{}/ai-agents", campaign.id), "Open AI Agents")),
+    }))
 }
 
 /// The campaign a lead is added to by hand (the form's header and number region).

@@ -270,3 +270,57 @@ async fn the_lead_page_names_the_zone_calls_are_timed_in_and_where_it_comes_from
     let explicit = app.get_html(&format!("/leads/{}", ids[1])).await;
     assert!(explicit.contains("Europe/Lisbon") && explicit.contains("set on the lead"));
 }
+
+/// The Call now control of a lead page: `Ok(())` when it can be pressed, else the reason
+/// shown beside the disabled button.
+async fn call_now_control(app: &TestApp, lead: voxdial::ids::LeadId) -> Result<(), String> {
+    let html = app.get_html(&format!("/leads/{lead}")).await;
+    let control = html.split("id=\"call-now\"").nth(1).unwrap().split("</div>\n</div>").next().unwrap().to_owned();
+    if control.contains(&format!("action=\"/leads/{lead}/call\"")) {
+        assert!(!control.contains("disabled"), "{control}");
+        return Ok(());
+    }
+    assert!(control.contains("disabled"), "{control}");
+    let reason = control.split("id=\"call-block\" class=\"muted small\">").nth(1).unwrap();
+    Err(reason.split(" <a ").next().unwrap().split("</p>").next().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_now_is_disabled_with_the_reason_for_dnc_review_and_a_broken_setup() {
+    let app = spawn_app().await;
+    let s = crate::call_setup::call_setup(&app).await;
+    assert_eq!(call_now_control(&app, s.lead).await, Ok(()));
+
+    let lead = app.with_conn(|c| db::leads::find(c, s.lead).unwrap());
+    app.with_conn(|c| {
+        let entry = db::suppression::NewEntry {
+            phone: &lead.phone,
+            campaign_id: None,
+            reason: "asked not to be called",
+            source: voxdial::domain::suppression::SuppressionSource::Manual,
+            created_by: None,
+            interaction_id: None,
+        };
+        db::suppression::insert(c, &entry, db::now()).unwrap()
+    });
+    let reason = call_now_control(&app, s.lead).await.unwrap_err();
+    assert_eq!(reason, "This number is on the do-not-call list (asked not to be called).");
+    let fix = "/dnc?prefix=%2B12125550123";
+    assert!(app.get_html(&format!("/leads/{}", s.lead)).await.contains(&format!("href=\"{fix}\"")));
+    assert!(app.get_html(fix).await.contains("asked not to be called"), "the link finds the entry");
+
+    // A lead whose last call has no known outcome.
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        diesel::update(db::schema::leads::table.find(s.test_lead))
+            .set(db::schema::leads::needs_review.eq(true))
+            .execute(c)
+            .unwrap()
+    });
+    assert!(call_now_control(&app, s.test_lead).await.unwrap_err().contains("outcome is unknown"));
+
+    // A campaign without a production agent cannot call anyone.
+    let bare = app.add_campaign("Bare").await;
+    let orphan = crate::call_setup::add_lead(&app, bare, &[("first_name", "Ola"), ("phone", "+12125550177")]).await;
+    assert!(call_now_control(&app, orphan).await.unwrap_err().starts_with("No usable voice agent"));
+}

@@ -41,6 +41,8 @@ async fn r_auth_parallel_guesses_all_count_and_the_owner_still_gets_in() {
     .await;
     app.create_user("ana@example.com", "Ana", Role::Admin);
 
+    // One visit first, so that every guess carries the same CSRF cookie and token.
+    app.csrf_token().await;
     let guesses = (0..50).map(|_| login_from(&app, "203.0.113.7", "ana@example.com", WRONG));
     let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses).await.iter().map(|r| r.status()).collect();
     let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();

@@ -12,7 +12,7 @@ use crate::db::leads::Lead;
 use crate::domain::lead::{FieldError, LeadStatus, LeadZone};
 use crate::error::AppError;
 use crate::ids::{InteractionId, LeadId};
-use crate::services::leads::{self, LeadDetail};
+use crate::services::leads::{self, CallBlock, LeadDetail};
 use crate::web::PageCtx;
 
 #[derive(Template, WebTemplate)]
@@ -25,6 +25,7 @@ pub(super) struct DetailPage {
     errors: Vec<FieldError>,
     timeline: Vec<TimelineEntry>,
     zone: Option<LeadZone>,
+    call_block: Option<CallBlock>,
     statuses: &'static [LeadStatus],
 }
 
@@ -39,6 +40,7 @@ impl DetailPage {
             errors,
             timeline: detail.timeline,
             zone: detail.zone,
+            call_block: detail.call_block,
             statuses: LeadStatus::ALL,
         }
     }
