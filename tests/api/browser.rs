@@ -419,3 +419,71 @@ async fn the_dialer_tab_saves_rules_starts_the_dialer_and_fits_a_phone() {
     browser.screenshot("dialer-tab-phone").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_phone_width_no_page_scrolls_sideways_and_the_menu_opens() {
+    let app = spawn_app().await;
+    let s = crate::call_setup::call_setup(&app).await;
+    let (call, _) = crate::call_setup::call_now(&app, s.lead).await;
+    let call = call.expect("a call");
+    let body = crate::call_setup::transcription("conv_phone", Some(call), Some("interested"), 6);
+    crate::call_setup::post_webhook(&app, s.connection, &body).await;
+    let (c, conn, lead, template) = (s.campaign, s.connection, s.lead, s.template);
+    let pages = [
+        "/".to_owned(),
+        "/campaigns".into(),
+        format!("/campaigns/{c}"),
+        format!("/campaigns/{c}/leads"),
+        format!("/campaigns/{c}/ai-agents"),
+        format!("/campaigns/{c}/dialer"),
+        format!("/campaigns/{c}/outcomes"),
+        format!("/campaigns/{c}/imports/new"),
+        "/leads".into(),
+        format!("/leads/{lead}"),
+        "/interactions".into(),
+        format!("/interactions/{call}"),
+        "/agents".into(),
+        "/phone-numbers".into(),
+        "/templates".into(),
+        format!("/templates/{template}"),
+        "/dnc".into(),
+        "/team".into(),
+        "/settings".into(),
+        format!("/settings/providers/{conn}"),
+        format!("/settings/providers/{conn}/inbound"),
+        "/settings/webhooks".into(),
+        "/settings/audit".into(),
+        "/profile".into(),
+    ];
+
+    let browser = Browser::start().await;
+    log_in(&browser, &app, "admin@example.com").await;
+    browser.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
+    let sideways = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+    for page in &pages {
+        browser.driver.goto(app.url(page)).await.unwrap();
+        browser.wait_for_text("Menu").await;
+        let overflow = browser.driver.execute(sideways, vec![]).await.unwrap().json().as_i64();
+        if overflow != Some(0) {
+            let widest = "return [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .filter(e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+                    { if (a.classList.contains('table-wrap')) return false; } return true; })
+                .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + e.textContent.trim().slice(0, 40) + ' < ' + e.parentElement.tagName + '.' + e.parentElement.className);";
+            let culprits = browser.driver.execute(widest, vec![]).await.unwrap().json().clone();
+            browser.screenshot("phone-overflow").await;
+            panic!("{page} scrolls sideways at 390 px by {overflow:?}: {culprits}");
+        }
+    }
+
+    // The navigation hides behind the menu button and opens from it.
+    browser.driver.goto(app.url("/")).await.unwrap();
+    let nav = browser.driver.find(By::Css("nav.mainnav")).await.unwrap();
+    assert!(!nav.is_displayed().await.unwrap(), "collapsed at first");
+    browser.click("label.nav-toggle-label").await;
+    assert!(nav.is_displayed().await.unwrap(), "open after the button");
+    browser.screenshot("menu-phone").await;
+    browser.click("nav.mainnav a[href='/leads']").await;
+    browser.wait_for_text("Leads").await;
+    browser.quit().await;
+}
