@@ -41,6 +41,8 @@ pub struct CallFilter {
     pub agent_id: Option<AgentId>,
     pub outcome: Option<Outcome>,
     pub status: Option<CallStatus>,
+    /// Only calls still live (dialing or in progress), as the dashboard counts them.
+    pub live_only: bool,
     pub direction: Option<Direction>,
     pub from: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
@@ -106,6 +108,9 @@ pub fn page(
     }
     if let Some(status) = filter.status {
         query = query.filter(interactions::status.eq(status.as_str()));
+    }
+    if filter.live_only {
+        query = query.filter(interactions::status.eq_any(CallStatus::names(&CallStatus::LIVE)));
     }
     if let Some(direction) = filter.direction {
         query = query.filter(interactions::direction.eq(direction.as_str()));

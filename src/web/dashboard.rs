@@ -23,14 +23,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct DashboardPage {
     ctx: PageCtx,
     summary: Summary,
+    /// The day the "today" figures count, for the links to the lists behind them.
+    today: chrono::NaiveDate,
 }
 
 #[get("/")]
 async fn dashboard(state: web::Data<AppState>, ctx: PageCtx) -> Result<impl Responder, AppError> {
     // "Today" is the UTC day until users have their own timezone.
-    let since = state.ctx.clock.now().date().and_hms_opt(0, 0, 0).expect("midnight exists");
+    let today = state.ctx.clock.now().date();
+    let since = today.and_hms_opt(0, 0, 0).expect("midnight exists");
     let summary = services::dashboard::summary(&state.ctx, since).await?;
-    Ok(DashboardPage { ctx, summary })
+    Ok(DashboardPage { ctx, summary, today })
 }
 
 #[post("/problems/{id}/dismiss")]

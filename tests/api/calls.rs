@@ -264,3 +264,38 @@ async fn numbers_on_the_do_not_call_list_are_never_dialed() {
     assert!(s.fake.placed_calls().await.is_empty());
     assert!(app.with_conn(|c| db::call_lists::timeline(c, s.lead, 5).unwrap()).is_empty(), "no call recorded");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_tiles_open_the_lists_they_count() {
+    let app = spawn_app().await;
+    let s = call_setup(&app).await;
+    let (live, _) = call_now(&app, s.lead).await;
+    let (review, _) = call_now(&app, s.test_lead).await;
+    let (live, review) = (live.unwrap(), review.unwrap());
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        diesel::update(db::schema::interactions::table.find(review))
+            .set(db::schema::interactions::status.eq(CallStatus::Unknown.as_str()))
+            .execute(c)
+            .unwrap()
+    });
+
+    let dashboard = app.get_html("/").await;
+    let today = chrono::Utc::now().date_naive();
+    let tiles = [
+        (format!("/interactions?from={today}&amp;to={today}"), vec![live, review], vec![]),
+        ("/interactions?status=live".to_owned(), vec![live], vec![review]),
+        ("/interactions?status=unknown".to_owned(), vec![review], vec![live]),
+    ];
+    for (href, listed, absent) in tiles {
+        assert!(dashboard.contains(&format!("href=\"{href}\"")), "a tile links to {href}");
+        let list = app.get_html(&href.replace("&amp;", "&")).await;
+        for call in listed {
+            assert!(list.contains(&format!("href=\"/interactions/{call}\"")), "{href} lists call {call}");
+        }
+        for call in absent {
+            assert!(!list.contains(&format!("href=\"/interactions/{call}\"")), "{href} leaves out call {call}");
+        }
+    }
+    assert!(dashboard.contains("href=\"/campaigns\""));
+}

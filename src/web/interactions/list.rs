@@ -16,6 +16,9 @@ use crate::services;
 use crate::web::PageCtx;
 use crate::web::errors::urlencode;
 
+/// The status filter's value for every live call (dialing or in progress).
+const LIVE: &str = "live";
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
@@ -51,6 +54,7 @@ impl ListQuery {
             agent_id: self.agent.parse().ok(),
             outcome: Outcome::from_code(&self.outcome),
             status: CallStatus::from_code(&self.status),
+            live_only: self.status == LIVE,
             direction: Direction::from_code(&self.direction),
             from: date(&self.from, "from")?.map(|d| d.and_hms_opt(0, 0, 0).expect("midnight")),
             until: date(&self.to, "to")?.and_then(|d| d.succ_opt()).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight")),
