@@ -49,6 +49,7 @@ pub fn ui_routes(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::scope("/campaigns")
                         .configure(leads::campaign_routes)
+                        .configure(interactions::campaign_routes)
                         .configure(imports::routes)
                         .configure(campaigns::routes),
                 )

@@ -437,6 +437,7 @@ async fn at_phone_width_no_page_scrolls_sideways_and_the_menu_opens() {
         format!("/campaigns/{c}/ai-agents"),
         format!("/campaigns/{c}/dialer"),
         format!("/campaigns/{c}/outcomes"),
+        format!("/campaigns/{c}/calls"),
         format!("/campaigns/{c}/imports/new"),
         "/leads".into(),
         format!("/leads/{lead}"),

@@ -299,3 +299,27 @@ async fn dashboard_tiles_open_the_lists_they_count() {
     }
     assert!(dashboard.contains("href=\"/campaigns\""));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_campaign_calls_tab_stays_inside_the_campaign() {
+    let app = spawn_app().await;
+    let s = call_setup(&app).await;
+    let (ours, _) = call_now(&app, s.lead).await;
+    let other = app.add_campaign("Autumn").await;
+    let stranger = crate::call_setup::add_lead(&app, other, &[("first_name", "Ivo"), ("phone", "+12125550188")]).await;
+    let (theirs, _) = call_now(&app, stranger).await;
+
+    let overview = app.get_html(&format!("/campaigns/{}", s.campaign)).await;
+    let tab = format!("/campaigns/{}/calls", s.campaign);
+    assert!(overview.contains(&format!("href=\"{tab}\"")), "the Calls tab stays in the campaign");
+    let page = app.get_html(&tab).await;
+    assert!(page.contains("aria-label=\"Campaign\"") && page.contains("Spring"), "header and tabs kept");
+    assert!(page.contains(&format!("href=\"{tab}\" aria-current=\"page\"")));
+    assert!(page.contains(&format!("href=\"/interactions/{}\"", ours.unwrap())));
+    assert!(!page.contains(&format!("href=\"/interactions/{}\"", theirs.unwrap())), "only this campaign's calls");
+    assert!(page.contains(&format!("action=\"{tab}\"")), "the filters stay on the tab");
+    // Filters apply within the campaign; the campaign cannot be swapped from here.
+    let filtered = app.get_html(&format!("{tab}?status=live&campaign={other}")).await;
+    assert!(filtered.contains(&format!("href=\"/interactions/{}\"", ours.unwrap())));
+    assert!(!filtered.contains(&format!("href=\"/interactions/{}\"", theirs.unwrap())));
+}

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::ids::{AgentId, CampaignId, InteractionId};
 use crate::services;
 use crate::web::PageCtx;
+use crate::web::campaigns::CampaignHeader;
 use crate::web::errors::urlencode;
 
 /// The status filter's value for every live call (dialing or in progress).
@@ -61,7 +62,7 @@ impl ListQuery {
         })
     }
 
-    fn next_link(&self, before: InteractionId) -> String {
+    fn next_link(&self, base: &str, before: InteractionId) -> String {
         let pairs = [
             ("campaign", &self.campaign),
             ("agent", &self.agent),
@@ -74,7 +75,7 @@ impl ListQuery {
         let mut query: Vec<String> =
             pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
         query.push(format!("before={before}"));
-        format!("/interactions?{}", query.join("&"))
+        format!("{base}?{}", query.join("&"))
     }
 }
 
@@ -82,6 +83,10 @@ impl ListQuery {
 #[template(path = "interactions/list.html")]
 struct ListPage {
     ctx: PageCtx,
+    /// Set on a campaign's Calls tab: the list keeps the campaign's header and tabs.
+    header: Option<CampaignHeader>,
+    /// Where the filters and the pager lead.
+    base: String,
     query: ListQuery,
     calls: Vec<CallRow>,
     next: Option<String>,
@@ -98,12 +103,40 @@ pub(super) async fn list_page(
     ctx: PageCtx,
     query: web::Query<ListQuery>,
 ) -> Result<ListPage, AppError> {
-    let query = query.into_inner();
+    list(&state, ctx, query.into_inner(), None).await
+}
+
+/// A campaign's Calls tab: the same list, filtered to the campaign, inside its pages.
+#[get("/{id}/calls")]
+pub(super) async fn campaign_calls(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    path: web::Path<CampaignId>,
+    query: web::Query<ListQuery>,
+) -> Result<ListPage, AppError> {
+    let campaign = services::campaigns::find(&state.ctx, path.into_inner()).await?;
+    let mut query = query.into_inner();
+    query.campaign = campaign.id.to_string();
+    list(&state, ctx, query, Some(CampaignHeader { campaign, tab: "calls" })).await
+}
+
+async fn list(
+    state: &AppState,
+    ctx: PageCtx,
+    query: ListQuery,
+    header: Option<CampaignHeader>,
+) -> Result<ListPage, AppError> {
     let filter = query.filter()?;
     let list = services::interactions::list(&state.ctx, filter, query.before.parse().ok()).await?;
+    let base = match &header {
+        Some(header) => format!("/campaigns/{}/calls", header.campaign.id),
+        None => "/interactions".to_owned(),
+    };
     Ok(ListPage {
         ctx,
-        next: list.calls.next.map(|before| query.next_link(before)),
+        next: list.calls.next.map(|before| query.next_link(&base, before)),
+        header,
+        base,
         calls: list.calls.rows,
         campaigns: list.campaigns,
         agents: list.agents,

@@ -18,3 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(actions::call_now)
         .service(actions::settle);
 }
+
+/// Routes inside `/campaigns`.
+pub fn campaign_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list::campaign_calls);
+}
