@@ -377,3 +377,24 @@ pub fn schedule_check(
         ))
         .execute(conn)
 }
+
+/// The outcome of each lead's latest call that has one, for a page of leads (the
+/// `(lead_id, outcome)` index serves it).
+pub fn last_outcomes(
+    conn: &mut DbConnection,
+    leads: &[LeadId],
+) -> QueryResult<std::collections::HashMap<LeadId, Outcome>> {
+    let rows: Vec<(LeadId, String)> = interactions::table
+        .filter(interactions::lead_id.eq_any(leads))
+        .filter(interactions::outcome.is_not_null())
+        .order(interactions::id.desc())
+        .select((interactions::lead_id, interactions::outcome.assume_not_null()))
+        .load(conn)?;
+    let mut latest = std::collections::HashMap::new();
+    for (lead, code) in rows {
+        if let std::collections::hash_map::Entry::Vacant(entry) = latest.entry(lead) {
+            entry.insert(super::types::read_column::<Outcome>("interactions", "outcome", code)?);
+        }
+    }
+    Ok(latest)
+}

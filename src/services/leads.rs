@@ -1,6 +1,8 @@
 //! Leads: the keyset-paged lists with filters and search, the lead page with its call
 //! timeline and zone, adding and editing a lead by hand, and bulk actions.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 
 use crate::audit::{self, Actor, Change};
@@ -10,6 +12,7 @@ use crate::db::lead_lists::{LeadFilter, LeadPage, LeadSort, PageAt};
 use crate::db::leads::{Lead, Provided};
 use crate::db::{self, DbConnection};
 use crate::domain::lead::{FieldError, LeadInput, LeadSource, LeadStatus, LeadZone, RawLead, lead_zone, search_key};
+use crate::domain::outcome::Outcome;
 use crate::domain::phone::{E164, Region};
 use crate::domain::resolution;
 use crate::error::AppError;
@@ -61,6 +64,8 @@ pub struct LeadList {
     pub page: LeadPage,
     /// The search matched more leads than it looks at: more words would narrow it.
     pub truncated_search: bool,
+    /// The outcome of each listed lead's latest call that has one.
+    pub last_outcomes: HashMap<LeadId, Outcome>,
 }
 
 /// One page of a lead list: search candidates first (bounded), then one keyset page.
@@ -83,7 +88,9 @@ pub async fn list(ctx: &Ctx, query: LeadQuery) -> Result<LeadList, AppError> {
                 truncated_search = cut;
             }
             let page = db::lead_lists::page(conn, &filter, query.sort, &query.at, PAGE_SIZE)?;
-            Ok(LeadList { campaign, page, truncated_search })
+            let ids: Vec<LeadId> = page.rows.iter().map(|row| row.id).collect();
+            let last_outcomes = db::interactions::last_outcomes(conn, &ids)?;
+            Ok(LeadList { campaign, page, truncated_search, last_outcomes })
         })
         .await
 }

@@ -324,3 +324,31 @@ async fn call_now_is_disabled_with_the_reason_for_dnc_review_and_a_broken_setup(
     let orphan = crate::call_setup::add_lead(&app, bare, &[("first_name", "Ola"), ("phone", "+12125550177")]).await;
     assert!(call_now_control(&app, orphan).await.unwrap_err().starts_with("No usable voice agent"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lead_lists_show_the_last_outcome_and_last_call() {
+    let app = spawn_app().await;
+    let s = crate::call_setup::call_setup(&app).await;
+    let call = crate::call_setup::call_now(&app, s.lead).await.0.unwrap();
+    let body = crate::call_setup::transcription(&format!("conv_{call}"), Some(call), Some("interested"), 2);
+    assert_eq!(crate::call_setup::post_webhook(&app, s.connection, &body).await.status(), StatusCode::OK);
+    let label = voxdial::domain::outcome::Outcome::Interested.label();
+
+    for list in [format!("/campaigns/{}/leads", s.campaign), "/leads".to_owned()] {
+        let html = app.get_html(&list).await;
+        assert!(html.contains("<th>Last outcome</th>") && html.contains("<th>Last call (UTC)</th>"), "{list}");
+        let row = |lead: LeadId| {
+            let start = html.find(&format!("href=\"/leads/{lead}\"")).unwrap();
+            html[start..].split("</tr>").next().unwrap().to_owned()
+        };
+        let called = row(s.lead);
+        assert!(called.contains(&format!("<span class=\"badge badge-info\">{label}</span>")), "{called}");
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        assert!(called.contains(&today), "the last call's time: {called}");
+        let never_called = row(s.test_lead);
+        assert!(
+            !never_called.contains(label) && never_called.contains("<span class=\"muted\">—</span>"),
+            "{never_called}"
+        );
+    }
+}

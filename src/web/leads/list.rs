@@ -1,6 +1,8 @@
 //! The lead lists: one campaign's (its Leads tab) and every campaign's, with filters,
 //! search, sort and keyset paging both ways.
 
+use std::collections::HashMap;
+
 use actix_web::{get, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -9,8 +11,9 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::db::lead_lists::{Cursor, LeadPage, LeadSort, PageAt};
 use crate::domain::lead::LeadStatus;
+use crate::domain::outcome::Outcome;
 use crate::error::AppError;
-use crate::ids::CampaignId;
+use crate::ids::{CampaignId, LeadId};
 use crate::services::leads::{self, LeadList, LeadQuery};
 use crate::web::PageCtx;
 use crate::web::campaigns::CampaignHeader;
@@ -75,6 +78,7 @@ pub(super) struct ListPage {
     query: ListQuery,
     base: String,
     page: LeadPage,
+    last_outcomes: HashMap<LeadId, Outcome>,
     total: Option<i32>,
     truncated_search: bool,
     statuses: &'static [LeadStatus],
@@ -91,10 +95,15 @@ impl ListPage {
             query,
             base,
             page: list.page,
+            last_outcomes: list.last_outcomes,
             truncated_search: list.truncated_search,
             statuses: LeadStatus::ALL,
             sorts: LeadSort::ALL,
         }
+    }
+
+    fn last_outcome(&self, lead: &LeadId) -> Option<&Outcome> {
+        self.last_outcomes.get(lead)
     }
 
     fn next_link(&self) -> Option<String> {
