@@ -15,6 +15,8 @@
 
 mod support;
 
+use support::harness::{database_url, env_number, quiet_settings};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,8 +28,6 @@ use support::seed_leads;
 use voxdial::app::{Application, Dependencies};
 use voxdial::audit::Actor;
 use voxdial::clock::{Clock, ManualClock};
-use voxdial::config::Settings;
-use voxdial::crypto::MasterKey;
 use voxdial::db::agents::AgentFields;
 use voxdial::db::campaigns::{AiAgentsSettings, CampaignFields};
 use voxdial::db::phone_numbers::NewPhoneNumber;
@@ -47,10 +47,6 @@ use voxdial::services::{Ctx, connections};
 /// Tuesday 2026-12-01, 10:00 in New York, where the seeded numbers are.
 const NOW: &str = "2026-12-01T15:00:00Z";
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// p50 and p99 of the samples.
 fn median_and_p99(mut samples: Vec<Duration>) -> (Duration, Duration) {
     samples.sort();
@@ -68,16 +64,8 @@ async fn main() {
     let dispatch_leads = env_number("BENCH_DISPATCH_LEADS", 20_000);
     let sim_leads = env_number("BENCH_SIM_LEADS", 100_000);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = std::env::var("VOXDIAL_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| dir.path().join("dialer.db").display().to_string());
-    let settings = Settings {
-        bind: "127.0.0.1:0".into(),
-        database_url,
-        secret_key: Some(MasterKey::generate().encode()),
-        background_tasks: false,
-        log_filter: "warn".into(),
-        ..Settings::default()
-    };
+    let database_url = database_url(dir.path(), "dialer.db");
+    let settings = quiet_settings(database_url);
     voxdial::telemetry::init(&settings.log_filter, false);
     let now: DateTime<Utc> = NOW.parse().unwrap();
     let clock = Arc::new(ManualClock::new(now));

@@ -13,7 +13,8 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use support::harness::{database_url, env_number, serve};
+
 use std::time::{Duration, Instant};
 
 use voxdial::crypto::{MasterKey, SecretBox};
@@ -31,19 +32,6 @@ const TOKEN: &str = "inbound_bench_token";
 const TEMPLATE: &str = "You are {{ agent.name }} for {{ campaign.name }}. {% if contact_type == 'new' %}A new caller.\
 {% else %}{{ lead.first_name }} {{ lead.last_name }} from {{ lead.company }} calls back.{% endif %}";
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -58,33 +46,13 @@ async fn main() {
     let rate = env_number("BENCH_RATE", 500);
     let seconds = env_number("BENCH_SECONDS", 20);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = std::env::var("VOXDIAL_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| dir.path().join("inbound.db").display().to_string());
+    let database_url = database_url(dir.path(), "inbound.db");
     let key = MasterKey::generate();
     let connection_id = seed(&database_url, &key, lead_count);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_voxdial"))
-            .arg("serve")
-            .env("VOXDIAL_DATABASE_URL", &database_url)
-            .env("VOXDIAL_SECRET_KEY", key.encode())
-            .env("VOXDIAL_BIND", format!("127.0.0.1:{port}"))
-            .env("VOXDIAL_LOG_FILTER", "warn")
-            .env("VOXDIAL_BACKGROUND_TASKS", "false")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let server = serve(&database_url, &key, false).await;
+    let base = server.base.clone();
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    for _ in 0..400 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let url = format!("{base}/webhooks/elevenlabs/{connection_id}/initiation");
     // Warm the connection pool and the server's caches.
     for n in 0..200 {

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 mod support;
 
+use support::harness::{database_url, env_number, quiet_settings};
+
 use diesel::prelude::*;
 use support::{seed_lead, seed_leads};
 use voxdial::app::Application;
 use voxdial::audit::Actor;
-use voxdial::config::Settings;
-use voxdial::crypto::MasterKey;
 use voxdial::db;
 use voxdial::db::schema::leads;
 use voxdial::domain::campaign::CampaignStatus;
@@ -53,25 +53,13 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let lead_count = env_number("BENCH_LEADS", 1_000_000);
     let import_rows = env_number("BENCH_IMPORT_ROWS", 100_000);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = std::env::var("VOXDIAL_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| dir.path().join("bench.db").display().to_string());
-    let settings = Settings {
-        bind: "127.0.0.1:0".into(),
-        database_url,
-        secret_key: Some(MasterKey::generate().encode()),
-        background_tasks: false,
-        log_filter: "warn".into(),
-        ..Settings::default()
-    };
+    let database_url = database_url(dir.path(), "bench.db");
+    let settings = quiet_settings(database_url);
     voxdial::telemetry::init(&settings.log_filter, false);
     let app = Application::build(settings).await.expect("app");
     let base = format!("http://127.0.0.1:{}", app.port());

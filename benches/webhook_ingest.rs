@@ -14,7 +14,8 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use support::harness::{database_url, env_number, serve};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,10 +38,6 @@ use voxdial::services::connections;
 
 const SECRET: &str = "wsec_bench_secret";
 const TURNS: usize = 20;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// Calls in progress, one per lead, with conversation ids `conv_<id>`. Returns their ids.
 fn seed_calls(
@@ -198,15 +195,6 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 async fn post(client: &reqwest::Client, url: &str, raw: String) -> Duration {
     let signature =
         voxdial::provider::elevenlabs::webhook::sign(raw.as_bytes(), SECRET, chrono::Utc::now().timestamp());
@@ -229,11 +217,10 @@ async fn post(client: &reqwest::Client, url: &str, raw: String) -> Duration {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let total = env_number("BENCH_WEBHOOKS", 10_000);
-    let concurrency = env_number("CONCURRENCY", 16);
+    let total = env_number("BENCH_WEBHOOKS", 10_000) as usize;
+    let concurrency = env_number("CONCURRENCY", 16) as usize;
     let dir = tempfile::tempdir().unwrap();
-    let database_url = std::env::var("VOXDIAL_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| dir.path().join("bench.db").display().to_string());
+    let database_url = database_url(dir.path(), "bench.db");
     let key = MasterKey::generate();
     let secrets = SecretBox::new(&key);
 
@@ -291,29 +278,11 @@ async fn main() {
     drop(db);
 
     // 2. A real server process on the same database.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_voxdial"))
-            .arg("serve")
-            .env("VOXDIAL_DATABASE_URL", &database_url)
-            .env("VOXDIAL_SECRET_KEY", key.encode())
-            .env("VOXDIAL_BIND", format!("127.0.0.1:{port}"))
-            .env("VOXDIAL_LOG_FILTER", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let server = serve(&database_url, &key, true).await;
+    let base = server.base.clone();
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
-    for _ in 0..200 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let pid = server.0.id();
+    let pid = server.child.id();
     let idle_rss = rss_kib(pid, "VmRSS:");
 
     let url = Arc::new(format!("{base}/webhooks/elevenlabs/{connection_id}/post-call"));

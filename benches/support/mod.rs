@@ -1,5 +1,10 @@
-//! Fast seeding shared by the benchmarks: multi-row inserts on the concrete backend (the
-//! shared connection type has none).
+//! What the benchmarks share: their harness, and fast seeding with multi-row inserts on the
+//! concrete backend (the shared connection type has none).
+
+// Each benchmark is its own crate and uses only part of this.
+#![allow(dead_code)]
+
+pub mod harness;
 
 use std::time::Instant;
 

@@ -421,7 +421,7 @@ async fn the_dialer_tab_saves_rules_starts_the_dialer_and_fits_a_phone() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn at_phone_width_no_page_scrolls_sideways_and_the_menu_opens() {
+async fn at_laptop_and_phone_width_no_page_scrolls_sideways_and_the_menu_opens() {
     let app = spawn_app().await;
     let s = crate::call_setup::call_setup(&app).await;
     let (call, _) = crate::call_setup::call_now(&app, s.lead).await;
@@ -459,21 +459,24 @@ async fn at_phone_width_no_page_scrolls_sideways_and_the_menu_opens() {
 
     let browser = Browser::start().await;
     log_in(&browser, &app, "admin@example.com").await;
-    browser.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
     let sideways = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
-    for page in &pages {
-        browser.driver.goto(app.url(page)).await.unwrap();
-        browser.wait_for_text("Menu").await;
-        let overflow = browser.driver.execute(sideways, vec![]).await.unwrap().json().as_i64();
-        if overflow != Some(0) {
-            let widest = "return [...document.querySelectorAll('body *')]
+    // A laptop and a phone.
+    for (width, height) in [(1366, 900), (390, 844)] {
+        browser.driver.set_window_rect(0, 0, width, height).await.unwrap();
+        for page in &pages {
+            browser.driver.goto(app.url(page)).await.unwrap();
+            browser.wait_for_text("Log out").await;
+            let overflow = browser.driver.execute(sideways, vec![]).await.unwrap().json().as_i64();
+            if overflow != Some(0) {
+                let widest = "return [...document.querySelectorAll('body *')]
                 .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
                 .filter(e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
                     { if (a.classList.contains('table-wrap')) return false; } return true; })
                 .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + e.textContent.trim().slice(0, 40) + ' < ' + e.parentElement.tagName + '.' + e.parentElement.className);";
-            let culprits = browser.driver.execute(widest, vec![]).await.unwrap().json().clone();
-            browser.screenshot("phone-overflow").await;
-            panic!("{page} scrolls sideways at 390 px by {overflow:?}: {culprits}");
+                let culprits = browser.driver.execute(widest, vec![]).await.unwrap().json().clone();
+                browser.screenshot("phone-overflow").await;
+                panic!("{page} scrolls sideways at {width} px by {overflow:?}: {culprits}");
+            }
         }
     }
 

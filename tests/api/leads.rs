@@ -286,7 +286,7 @@ async fn call_now_control(app: &TestApp, lead: voxdial::ids::LeadId) -> Result<(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn call_now_is_disabled_with_the_reason_for_dnc_review_and_a_broken_setup() {
+async fn r_call_call_now_is_disabled_with_the_reason_for_dnc_review_and_a_broken_setup() {
     let app = spawn_app().await;
     let s = crate::call_setup::call_setup(&app).await;
     assert_eq!(call_now_control(&app, s.lead).await, Ok(()));

@@ -27,7 +27,7 @@ const MIB: u64 = 1024 * 1024;
 const MEMORY_BUDGET: u64 = 256 * MIB;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn webhook_flood_of_unsigned_large_posts_leaves_memory_and_real_traffic_fine() {
+async fn r_webhook_auth_a_flood_of_unsigned_large_posts_leaves_memory_and_real_traffic_fine() {
     const FLOODERS: usize = 200;
     const REAL_CALLS: usize = 5;
     /// The flood goes on at least this long, and until the real traffic is through.
@@ -115,7 +115,7 @@ async fn webhook_flood_of_unsigned_large_posts_leaves_memory_and_real_traffic_fi
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn webhook_bodies_over_64_kib_are_buffered_a_few_at_a_time() {
+async fn r_webhook_auth_bodies_over_64_kib_are_buffered_a_few_at_a_time() {
     const POSTS: usize = 40;
     let app = spawn_app().await;
     let s = call_setup(&app).await;
@@ -141,7 +141,7 @@ async fn webhook_bodies_over_64_kib_are_buffered_a_few_at_a_time() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_oversized_signed_looking_body_is_refused_with_413_and_not_stored() {
+async fn r_webhook_auth_an_oversized_signed_looking_body_is_refused_with_413_and_not_stored() {
     let app = spawn_app_with(|settings| settings.store_call_audio = false).await;
     let s = call_setup(&app).await;
     let (address, path) = (app.address.trim_start_matches("http://").to_owned(), webhook_path(s.connection));
@@ -182,7 +182,7 @@ async fn an_oversized_signed_looking_body_is_refused_with_413_and_not_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn webhook_refusals_are_all_counted_but_only_a_sampled_few_stored_and_all_look_alike() {
+async fn r_webhook_auth_refusals_are_all_counted_but_only_a_sampled_few_stored_and_all_look_alike() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let body = transcription("conv_x", None, None, 2).to_string();
