@@ -247,6 +247,7 @@ fn campaign(conn: &mut DbConnection, name: &str, provider: Option<(&Ctx, &str)>)
     let agent = AgentFields {
         provider_connection_id: connection_id,
         name,
+        spoken_name: "",
         provider_agent_id: "agent_bench",
         default_phone_number_id: Some(number_id),
     };

@@ -145,6 +145,7 @@ fn seed(database_url: &str, key: &MasterKey, lead_count: u64) -> voxdial::ids::C
     let agent = AgentFields {
         provider_connection_id: connection,
         name: "Ava",
+        spoken_name: "",
         provider_agent_id: "agent_bench",
         default_phone_number_id: Some(number),
     };

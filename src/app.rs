@@ -25,6 +25,8 @@ use crate::config::{Settings, redact_url};
 use crate::crypto::{MasterKey, SecretBox};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::monitoring::Metrics;
+use crate::provider::measured::MeasuredProviders;
 use crate::provider::{HttpProviders, HttpSettings, ProviderFactory};
 use crate::services::{Ctx, InstanceId, ServiceSettings};
 use crate::web;
@@ -110,11 +112,12 @@ impl Application {
         });
         let server = http_server(state.clone(), listener)?;
         let (shutdown, _) = watch::channel(false);
-        let background = if state.settings.background_tasks {
+        let mut background = if state.settings.background_tasks {
             worker::spawn_all(state.ctx.clone(), &state.settings, shutdown.subscribe())
         } else {
             Vec::new()
         };
+        background.push(worker::metrics_upkeep(state.ctx.metrics.clone(), shutdown.subscribe()));
         tracing::info!(%addr, public_url = %state.public_url, database = ?state.ctx.db.backend(), "voxdial is listening");
         Ok(Application { addr, server, state, shutdown, background })
     }
@@ -169,10 +172,11 @@ pub fn services_context(settings: &Settings, db: Db, key: &MasterKey, public_url
             HttpSettings { timeout: Duration::from_secs(settings.provider_timeout_secs), ..HttpSettings::default() };
         Arc::new(HttpProviders::new(http))
     });
+    let metrics = Metrics::new();
     Ctx {
         db,
         clock: deps.clock,
-        providers,
+        providers: Arc::new(MeasuredProviders::new(providers, metrics.clone())),
         secrets: SecretBox::new(key),
         instance_id: deps.instance_id.unwrap_or_else(InstanceId::generate),
         settings: Arc::new(ServiceSettings {
@@ -181,6 +185,7 @@ pub fn services_context(settings: &Settings, db: Db, key: &MasterKey, public_url
             reconcile_after: chrono::Duration::seconds(settings.reconcile_after_secs as i64),
             reconcile_give_up: chrono::Duration::seconds(settings.reconcile_give_up_secs as i64),
         }),
+        metrics,
     }
 }
 
@@ -213,8 +218,10 @@ fn http_server(state: actix_web::web::Data<AppState>, listener: TcpListener) -> 
             .wrap(from_fn(web::errors::render_errors))
             .wrap(Compress::default())
             .wrap(from_fn(web::headers::security_headers))
-            .wrap(TracingLogger::default())
+            .wrap(from_fn(web::metrics::count_requests))
+            .wrap(TracingLogger::<crate::telemetry::RequestSpans>::new())
             .configure(web::health::routes)
+            .configure(web::metrics::routes)
             .configure(web::assets::routes)
             .configure(web::webhooks::routes)
             .service(actix_web::web::scope("").wrap(sessions).configure(web::ui_routes))

@@ -124,7 +124,8 @@ pub fn import_leads(
             Ok((import_id, imports::view(&ctx, campaign.id, import_id, None).await?))
         })
         .map_err(failed)?;
-    println!("{} rows, {}-separated, encoding {}. Columns:", draft.import.total_rows, draft.delimiter, draft.encoding);
+    let rows = crate::domain::plural::counted(draft.import.total_rows, "row");
+    println!("{rows}, {}-separated, encoding {}. Columns:", draft.delimiter, draft.encoding);
     for column in &draft.columns {
         println!("  {} → {}", column.header, column.target.label());
     }

@@ -63,6 +63,9 @@ pub struct Settings {
     pub import_file_retention_days: u64,
     /// Hours an uploaded lead file is kept when its import is never started.
     pub import_draft_retention_hours: u64,
+    /// The bearer token Prometheus sends to read `/metrics`; without one `/metrics` does not
+    /// exist (R-METRICS).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -95,6 +98,7 @@ impl Default for Settings {
             reconcile_interval_secs: 60,
             import_file_retention_days: 7,
             import_draft_retention_hours: 24,
+            metrics_token: None,
         }
     }
 }
@@ -109,6 +113,7 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
             .field("secret_key_file", &self.secret_key_file)
             .field("cookie_secure", &self.cookie_secure)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +147,15 @@ impl Settings {
         if self.import_draft_retention_hours == 0 {
             // Zero would delete a file while its uploader is still mapping the columns.
             anyhow::bail!("import_draft_retention_hours must be positive");
+        }
+        if let Some(token) = &self.metrics_token
+            && (token.len() < MIN_METRICS_TOKEN_LEN || token.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            // Never echo the token itself.
+            anyhow::bail!(
+                "metrics_token must be at least {MIN_METRICS_TOKEN_LEN} characters without spaces \
+                 (e.g. `openssl rand -hex 32`)"
+            );
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -178,6 +192,9 @@ impl Settings {
     }
 }
 
+/// Shorter tokens could be guessed by a scraper's neighbours.
+const MIN_METRICS_TOKEN_LEN: usize = 24;
+
 /// Hides the password part of a URL such as `postgres://user:secret@host/db`.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -211,6 +228,16 @@ mod tests {
         assert!(s.cookies_secure());
         s.cookie_secure = Some(false);
         assert!(!s.cookies_secure());
+    }
+
+    #[test]
+    fn r_metrics_a_short_metrics_token_is_refused_without_echoing_it() {
+        let short = Settings { metrics_token: Some("tiny-secret".into()), ..Settings::default() };
+        let err = short.validate().unwrap_err().to_string();
+        assert!(!err.contains("tiny-secret"), "{err}");
+        let long = Settings { metrics_token: Some("k".repeat(MIN_METRICS_TOKEN_LEN)), ..Settings::default() };
+        assert!(long.validate().is_ok());
+        assert!(!format!("{long:?}").contains("kkkk"), "Debug hides the token");
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! at the built-in simulator, so the whole loop — Call now, provider, signed webhook,
 //! transcript, lead status — runs with no provider account.
 
-use std::time::Duration;
-
 use anyhow::{Context as _, bail};
 
 use crate::audit::{self, Actor, Change};
@@ -12,15 +10,17 @@ use crate::crypto::random_token;
 use crate::db::agents::AgentFields;
 use crate::db::campaigns::{AiAgentsSettings, CampaignFields};
 use crate::db::phone_numbers::NewPhoneNumber;
+use crate::db::pipeline::LlmFields;
 use crate::db::providers::{NewConnection, SecretField};
 use crate::db::{self, DbConnection, write_tx};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::lead::{LeadInput, LeadSource, RawLead};
 use crate::domain::phone::{E164, Region};
+use crate::domain::pipeline::config::{CopyTarget, Criterion, ExtractionField, FieldKind, PipelineConfig};
 use crate::domain::user::{Email, PersonName, Role};
 use crate::ids::{CampaignId, ConnectionId};
 use crate::provider::ProviderKind;
-use crate::provider::simulator::{AGENTS, InboundTarget, NUMBERS, Simulator, SimulatorConfig};
+use crate::provider::simulator::{AGENTS, CallLength, InboundTarget, LLM_MODEL, NUMBERS, Simulator, SimulatorConfig};
 use crate::services::Ctx;
 use crate::services::connections;
 
@@ -82,8 +82,9 @@ fn demo_phone(n: usize) -> (String, &'static str) {
 const PLANS: [&str; 3] = ["starter", "growth", "enterprise"];
 
 /// Seeds the workspace on first start, then starts the simulator and points the demo
-/// connection at it.
-pub async fn start(ctx: &Ctx, call_length: Duration) -> anyhow::Result<Demo> {
+/// connection at it. Its calls post their recordings, which voxdial keeps when
+/// `store_call_audio` is on.
+pub async fn start(ctx: &Ctx, call_length: CallLength) -> anyhow::Result<Demo> {
     let secrets = ctx.secrets.clone();
     let now = ctx.clock.now();
     let seeded = ctx
@@ -125,12 +126,16 @@ pub async fn start(ctx: &Ctx, call_length: Duration) -> anyhow::Result<Demo> {
     let (webhook_url, initiation_url) = connections::webhook_urls(&ctx.settings.public_url, connection_id);
     let inbound =
         inbound_token.map(|token| InboundTarget { initiation_url, token, app_url: ctx.settings.public_url.clone() });
-    let simulator = Simulator::start(SimulatorConfig { api_key, webhook_url, webhook_secret, call_length, inbound })?;
+    let config = SimulatorConfig { api_key, webhook_url, webhook_secret, call_length, send_audio: true, inbound };
+    let simulator = Simulator::start(config)?;
     let base_url = simulator.base_url.clone();
     let campaign_id = ctx
         .db
         .run(move |conn| {
-            write_tx(conn, |conn| db::providers::update_details(conn, connection_id, CONNECTION_NAME, &base_url, now))?;
+            write_tx(conn, |conn| {
+                db::providers::update_details(conn, connection_id, CONNECTION_NAME, &base_url, now)?;
+                point_llm_at_simulator(conn, &base_url, now)
+            })?;
             Ok(db::campaigns::names(conn)?.first().map(|(id, _)| *id))
         })
         .await
@@ -185,6 +190,8 @@ fn seed(
             &AgentFields {
                 provider_connection_id: connection_id,
                 name,
+                // "Ava — sales" introduces herself as Ava.
+                spoken_name: name.split(" — ").next().unwrap_or(name),
                 provider_agent_id: agent_id,
                 default_phone_number_id: Some(number_ids[index.min(1)]),
             },
@@ -218,6 +225,7 @@ fn seed(
     )?;
     // Calls to the other numbers reach the demo campaign too.
     db::providers::set_default_inbound_campaign(conn, connection_id, Some(campaign_id), now)?;
+    db::pipeline::save_campaign_config(conn, campaign_id, &demo_pipeline(), now)?;
     for n in 0..54 {
         let (phone, timezone) = demo_phone(n);
         let raw = RawLead {
@@ -245,6 +253,64 @@ fn seed(
     };
     audit::record(conn, &actor, change, now)?;
     Ok((connection_id, Some(password)))
+}
+
+/// The demo campaign's pipeline: analysis, two fields and a three-part score.
+fn demo_pipeline() -> PipelineConfig {
+    let text = |name: &str, kind: FieldKind, description: &str, choices: &[&str]| ExtractionField {
+        name: name.into(),
+        kind,
+        description: description.into(),
+        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+        copy_to: None,
+    };
+    let criterion = |name: &str, weight: u32, description: &str| Criterion {
+        name: name.into(),
+        weight,
+        description: description.into(),
+    };
+    PipelineConfig {
+        llm_enabled: true,
+        analysis: true,
+        fields: vec![
+            text("next_step", FieldKind::Choice, "The next step agreed", &["demo", "call back", "none"]),
+            ExtractionField {
+                copy_to: Some(CopyTarget::Custom),
+                ..text("current_tool", FieldKind::Text, "Which tool or process they use today", &[])
+            },
+        ],
+        rubric: vec![
+            criterion("need", 3, "They have a clear need for the product"),
+            criterion("interest", 2, "They showed interest in a next step"),
+            criterion("timing", 1, "They could buy soon"),
+        ],
+        ..PipelineConfig::default()
+    }
+}
+
+/// The demo's LLM connection is the simulator's responder, whose address changes with each
+/// start; a connection an admin set up to a real LLM is left alone.
+fn point_llm_at_simulator(
+    conn: &mut DbConnection,
+    simulator_url: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), crate::error::AppError> {
+    if db::pipeline::llm_connection(conn)?.is_some_and(|c| c.model != LLM_MODEL) {
+        return Ok(());
+    }
+    let base_url = format!("{simulator_url}/v1");
+    let fields = LlmFields {
+        name: "Demo responder (built in)",
+        base_url: &base_url,
+        model: LLM_MODEL,
+        api_key: None,
+        timeout_secs: 10,
+        max_concurrent: 2,
+        input_usd_per_mtok: None,
+        output_usd_per_mtok: None,
+    };
+    db::pipeline::save_llm_connection(conn, &fields, now)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ pub enum AppError {
     NotFound,
     #[error("You do not have access to this page")]
     Forbidden,
+    /// An action the user's role may not take here; the message says what and who may.
+    #[error("{0}")]
+    NotAllowed(&'static str),
     #[error("Please log in")]
     Unauthenticated,
     /// No team exists yet: every page leads to creating the first admin.
@@ -73,6 +76,7 @@ impl AppError {
             AppError::Validation(_) => "Please check your input",
             AppError::NotFound => "Not found",
             AppError::Forbidden => "Forbidden",
+            AppError::NotAllowed(_) => "Not allowed for your role",
             AppError::Unauthenticated => "Login required",
             AppError::SetupRequired => "Setup required",
             AppError::Conflict(_) => "Not possible right now",
@@ -127,7 +131,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotAllowed(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::Unauthenticated | AppError::SetupRequired => StatusCode::UNAUTHORIZED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

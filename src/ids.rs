@@ -81,4 +81,7 @@ ids! {
     SuppressionId;
     RecordingId;
     ProblemId;
+    LlmConnectionId;
+    PipelineRunId;
+    InviteId;
 }

@@ -15,6 +15,8 @@ pub mod domain;
 pub mod error;
 pub mod ids;
 pub mod imports;
+pub mod monitoring;
+pub mod pipeline;
 pub mod provider;
 pub mod services;
 pub mod telemetry;

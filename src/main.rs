@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use voxdial::app::Application;
 use voxdial::config::Settings;
+use voxdial::provider::simulator::CallLength;
 
 /// voxdial: AI voice agents calling your leads, under your control.
 #[derive(Parser)]
@@ -144,7 +145,8 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
         let app = Application::build(settings).await?;
         let _demo = if demo {
-            let demo = voxdial::demo::start(&app.ctx(), std::time::Duration::from_secs(4)).await?;
+            // Demo calls last as long as real ones would, so their times and durations agree.
+            let demo = voxdial::demo::start(&app.ctx(), CallLength::Scripted).await?;
             let url = &app.state().public_url;
             println!("\nvoxdial demo is running at {url}");
             match &demo.new_admin_password {
@@ -157,7 +159,8 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
                     voxdial::demo::ADMIN_EMAIL
                 ),
             }
-            println!("Open the campaign's Leads tab, pick a lead and press Call now.\n");
+            println!("Open the campaign's Leads tab, pick a lead and press Call now.");
+            println!("Simulated calls take as long as real ones, up to a minute or so.\n");
             Some(demo)
         } else {
             None

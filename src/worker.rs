@@ -3,7 +3,7 @@
 //! as shutdown is signalled.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use tokio::sync::watch;
@@ -12,46 +12,55 @@ use tokio::task::JoinHandle;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::monitoring::Metrics;
 use crate::services::Ctx;
 
 pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let session_lifetime = chrono::Duration::seconds(settings.session_absolute_timeout_secs as i64);
+    let metrics = ctx.metrics.clone();
     let (reconcile_ctx, sweeper_ctx, housekeeping_ctx, dialer_ctx) =
         (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
-    let (imports_ctx, purge_ctx) = (ctx.clone(), ctx);
+    let (imports_ctx, purge_ctx, pipeline_ctx) = (ctx.clone(), ctx.clone(), ctx);
     let retention = crate::imports::Retention::from_settings(settings);
     let (dialer_every, reconcile_every) =
         (Duration::from_millis(settings.dialer_interval_ms), Duration::from_secs(settings.reconcile_interval_secs));
     vec![
-        run_periodically("dialer", dialer_every, shutdown.clone(), move || {
+        run_periodically("dialer", dialer_every, shutdown.clone(), &metrics, move || {
             let ctx = dialer_ctx.clone();
             async move {
                 crate::dialer::step(&ctx, ctx.clock.now_utc()).await?;
                 Ok(())
             }
         }),
-        run_periodically("reconciler", reconcile_every, shutdown.clone(), move || {
+        run_periodically("reconciler", reconcile_every, shutdown.clone(), &metrics, move || {
             let ctx = reconcile_ctx.clone();
             async move {
                 crate::calls::reconcile::step(&ctx, ctx.clock.now()).await?;
                 Ok(())
             }
         }),
-        run_periodically("webhook sweeper", Duration::from_secs(30), shutdown.clone(), move || {
+        run_periodically("pipeline", Duration::from_secs(2), shutdown.clone(), &metrics, move || {
+            let ctx = pipeline_ctx.clone();
+            async move {
+                crate::pipeline::step(&ctx, ctx.clock.now()).await?;
+                Ok(())
+            }
+        }),
+        run_periodically("webhook sweeper", Duration::from_secs(30), shutdown.clone(), &metrics, move || {
             let ctx = sweeper_ctx.clone();
             async move {
                 crate::calls::sweeper::sweep(&ctx, ctx.clock.now()).await?;
                 Ok(())
             }
         }),
-        run_periodically("housekeeping", Duration::from_secs(300), shutdown.clone(), move || {
+        run_periodically("housekeeping", Duration::from_secs(300), shutdown.clone(), &metrics, move || {
             let ctx = housekeeping_ctx.clone();
             async move {
                 housekeeping_step(&ctx.db, session_lifetime, ctx.clock.now()).await?;
                 Ok(())
             }
         }),
-        run_periodically("import file purge", Duration::from_secs(600), shutdown.clone(), move || {
+        run_periodically("import file purge", Duration::from_secs(600), shutdown.clone(), &metrics, move || {
             let ctx = purge_ctx.clone();
             async move {
                 let purged = crate::imports::purge_files(&ctx, retention, ctx.clock.now()).await?;
@@ -61,7 +70,7 @@ pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>)
                 Ok(())
             }
         }),
-        run_periodically("lead imports", Duration::from_secs(2), shutdown.clone(), move || {
+        run_periodically("lead imports", Duration::from_secs(2), shutdown.clone(), &metrics, move || {
             let ctx = imports_ctx.clone();
             let stopping = shutdown.clone();
             async move {
@@ -76,23 +85,39 @@ pub fn spawn_all(ctx: Ctx, settings: &Settings, shutdown: watch::Receiver<bool>)
     ]
 }
 
+/// Drains the metrics' histogram samples now and then, whether or not anyone scrapes them.
+pub fn metrics_upkeep(metrics: Metrics, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    let upkeep = metrics.clone();
+    run_periodically("metrics upkeep", Duration::from_secs(10), shutdown, &metrics, move || {
+        upkeep.upkeep();
+        std::future::ready(Ok(()))
+    })
+}
+
 /// Runs `step` every `interval` until shutdown; errors are logged and the loop goes on.
+/// Each step's duration and result go to `metrics`.
 pub fn run_periodically<F, Fut>(
     name: &'static str,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
+    metrics: &Metrics,
     mut step: F,
 ) -> JoinHandle<()>
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), AppError>> + Send,
 {
+    let metrics = metrics.clone();
+    metrics.loop_started(name);
     tokio::spawn(async move {
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(err) = step().await {
+            let started = Instant::now();
+            let result = step().await;
+            metrics.loop_stepped(name, started.elapsed(), result.is_ok());
+            if let Err(err) = result {
                 tracing::warn!(task = name, error = ?err, "background step failed");
             }
             tokio::select! {

@@ -6,12 +6,16 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpMessage as _};
+use diesel::OptionalExtension as _;
 
 use super::session::TypedSession;
 use super::{CurrentUser, csrf, multipart_token};
 use crate::app::AppState;
-use crate::db;
+use crate::db::users::User;
+use crate::db::workspace::WorkspaceSettings;
+use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::ids::UserId;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -33,12 +37,12 @@ pub async fn require_login(
     let state = state(&req)?;
     let session = TypedSession::from_request(req.request());
     let user = match session.user_id() {
-        Some(user_id) => state.ctx.db.run(move |conn| Ok(db::users::find(conn, user_id).ok())).await?,
+        Some(user_id) => state.ctx.db.run(move |conn| load_user(conn, user_id)).await?,
         None => None,
     };
     match user {
-        Some(user) if !user.disabled => {
-            req.extensions_mut().insert(CurrentUser::from(&user));
+        Some((user, workspace)) if !user.disabled => {
+            req.extensions_mut().insert(CurrentUser::new(&user, &workspace));
             next.call(req).await
         }
         Some(_) => {
@@ -52,6 +56,18 @@ pub async fn require_login(
             Err(AppError::Unauthenticated.into())
         }
     }
+}
+
+/// The session's user, if they still exist, and the workspace's settings that decide what
+/// they may do and the zone they read times in.
+fn load_user(conn: &mut DbConnection, user_id: UserId) -> Result<Option<(User, WorkspaceSettings)>, AppError> {
+    let Some(user) = db::users::find(conn, user_id).optional()? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(Some((user, WorkspaceSettings::default())));
+    }
+    Ok(Some((user, db::workspace::settings(conn)?)))
 }
 
 /// Lets only admins through; runs inside `require_login`.

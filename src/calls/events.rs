@@ -17,6 +17,7 @@ use crate::db::interactions::Interaction;
 use crate::db::providers::SecretField;
 use crate::db::webhook_events::NewEvent;
 use crate::db::{self, DbConnection, write_tx};
+use crate::domain::outcome::Outcome;
 use crate::domain::webhook::ProcessingState;
 use crate::error::AppError;
 use crate::ids::{ConnectionId, InteractionId};
@@ -41,6 +42,8 @@ pub(super) struct Received {
 pub enum Receipt {
     /// Stored and applied (or stored to wait for its call, or kept without effect).
     Accepted(String),
+    /// Stored and applied: it ended its call with this outcome.
+    Settled(Outcome, String),
     /// A redelivery of an event already handled.
     Duplicate(String),
     /// Unknown connection, or a signature that does not hold: nothing was changed.
@@ -210,7 +213,9 @@ fn store_and_apply(
     };
     let applied = match event {
         Ok(event) => apply(conn, new.provider_connection_id, event, store_audio, new.received_at)?,
-        Err(reason) => Applied { state: ProcessingState::Invalid, result: reason.clone(), interaction_id: None },
+        Err(reason) => {
+            Applied { state: ProcessingState::Invalid, result: reason.clone(), interaction_id: None, ended: None }
+        }
     };
     db::webhook_events::record_result(
         conn,
@@ -222,7 +227,10 @@ fn store_and_apply(
     )?;
     Ok(match applied.state {
         ProcessingState::Invalid => Receipt::Unreadable(applied.result),
-        _ => Receipt::Accepted(applied.result),
+        _ => match applied.ended {
+            Some(outcome) => Receipt::Settled(outcome, applied.result),
+            None => Receipt::Accepted(applied.result),
+        },
     })
 }
 
@@ -245,15 +253,22 @@ pub struct Applied {
     pub state: ProcessingState,
     pub result: String,
     pub interaction_id: Option<InteractionId>,
+    /// The outcome of the call it ended, if it ended one.
+    pub ended: Option<Outcome>,
 }
 
 impl Applied {
-    fn processed(result: String, interaction_id: InteractionId) -> Applied {
-        Applied { state: ProcessingState::Processed, result, interaction_id: Some(interaction_id) }
+    fn call_ended(result: String, interaction_id: InteractionId, outcome: Outcome) -> Applied {
+        Applied {
+            state: ProcessingState::Processed,
+            result,
+            interaction_id: Some(interaction_id),
+            ended: Some(outcome),
+        }
     }
 
     fn ignored(result: String, interaction_id: Option<InteractionId>) -> Applied {
-        Applied { state: ProcessingState::Ignored, result, interaction_id }
+        Applied { state: ProcessingState::Ignored, result, interaction_id, ended: None }
     }
 
     fn waiting() -> Applied {
@@ -261,6 +276,7 @@ impl Applied {
             state: ProcessingState::Pending,
             result: "no call matches this conversation yet".to_owned(),
             interaction_id: None,
+            ended: None,
         }
     }
 }
@@ -302,7 +318,9 @@ pub fn apply(
             match find_call(conn, connection_id, &report.conversation_id, report.interaction_ref)? {
                 None => Applied::waiting(),
                 Some(call) => match settle::complete(conn, &call, report, now)? {
-                    Some(outcome) => Applied::processed(settled(&call, "completed", outcome.label()), call.id),
+                    Some(outcome) => {
+                        Applied::call_ended(settled(&call, "completed", outcome.label()), call.id, outcome)
+                    }
                     None => Applied::ignored(already_ended(conn, call.id)?, Some(call.id)),
                 },
             }
@@ -311,7 +329,9 @@ pub fn apply(
             match find_call(conn, connection_id, conversation_id, None)? {
                 None => Applied::waiting(),
                 Some(call) => match settle::fail(conn, &call, reason, call_sid.as_deref(), now)? {
-                    Some(outcome) => Applied::processed(settled(&call, "did not connect", outcome.label()), call.id),
+                    Some(outcome) => {
+                        Applied::call_ended(settled(&call, "did not connect", outcome.label()), call.id, outcome)
+                    }
                     None => Applied::ignored(already_ended(conn, call.id)?, Some(call.id)),
                 },
             }
@@ -328,7 +348,7 @@ pub fn apply(
                 (true, Some(call)) => format!("recording stored for call #{} ({} bytes)", call.id, audio.len()),
                 (true, None) => format!("recording stored ({} bytes); it joins its call once known", audio.len()),
             };
-            Applied { state: ProcessingState::Processed, result, interaction_id: call.map(|c| c.id) }
+            Applied { state: ProcessingState::Processed, result, interaction_id: call.map(|c| c.id), ended: None }
         }
         WebhookEvent::Other => Applied::ignored("an event type voxdial does not act on; kept".into(), None),
     })
@@ -365,18 +385,19 @@ pub fn apply_waiting(
     Ok(count)
 }
 
-/// Re-reads a stored event and applies it again (sweeper, late matches), in one transaction.
+/// Re-reads a stored event and applies it again (sweeper, late matches), in one transaction;
+/// returns the outcome of the call it ended, if it ended one.
 pub(super) fn reapply(
     conn: &mut DbConnection,
     event: &db::webhook_events::WebhookEvent,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<Option<Outcome>, AppError> {
     let connection = db::providers::find(conn, event.provider_connection_id)?;
     write_tx(conn, |conn| {
         let applied = match connection.kind.parse_webhook(event.raw_body.as_bytes()).map(|e| e.event) {
             Ok(Ok(parsed)) => apply(conn, event.provider_connection_id, &parsed, false, now)?,
             Ok(Err(reason)) | Err(reason) => {
-                Applied { state: ProcessingState::Invalid, result: reason, interaction_id: None }
+                Applied { state: ProcessingState::Invalid, result: reason, interaction_id: None, ended: None }
             }
         };
         // Events whose call never shows up are set aside after a day.
@@ -386,6 +407,6 @@ pub(super) fn reapply(
             applied
         };
         db::webhook_events::record_result(conn, event.id, applied.state, &applied.result, applied.interaction_id, now)?;
-        Ok::<_, AppError>(())
+        Ok::<_, AppError>(applied.ended)
     })
 }

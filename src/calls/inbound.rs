@@ -23,8 +23,10 @@ use crate::db::{self, DbConnection};
 use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
 use crate::domain::lead::{LeadInput, LeadSource, LeadStatus};
 use crate::domain::phone::E164;
+use crate::domain::prompt::AgentVars;
 use crate::error::AppError;
 use crate::ids::{AgentId, CampaignId, ConnectionId};
+use crate::services::prompt_context::campaign_agent;
 use crate::services::{Ctx, connections};
 
 /// The provider's question, as it came in.
@@ -118,7 +120,8 @@ struct Routed {
     campaign: Campaign,
     number: Option<PhoneNumber>,
     agent: Option<VoiceAgent>,
-    agent_name: String,
+    /// The agent as the prompt and the variables name it.
+    agent_vars: AgentVars,
     caller: E164,
     called: Option<E164>,
     /// Prepared already when the caller is a lead; an unknown caller's lead is created in
@@ -163,16 +166,15 @@ fn plan(
         let message = format!("An inbound call came from “{}”, which is not a phone number", initiation.caller_id);
         return Ok(Plan::Unrouted { campaign: Some(campaign.id), message });
     };
-    let agent_name = match &agent {
-        Some(agent) => agent.name.clone(),
-        None => db::agents::find_optional(conn, campaign.production_agent_id)?
-            .map_or_else(|| "your agent".into(), |a| a.name),
+    let agent_vars = match &agent {
+        Some(agent) => agent.vars(),
+        None => campaign_agent(conn, &campaign)?,
     };
     let known = match db::leads::find_live_by_phone(conn, campaign.id, &caller)? {
-        Some(lead) => Some(prepare(conn, lead, false, &campaign, &agent_name, now)?),
+        Some(lead) => Some(prepare(conn, lead, false, &campaign, &agent_vars, now)?),
         None => None,
     };
-    Ok(Plan::Routed(Box::new(Routed { campaign, number, agent, agent_name, caller, called, known })))
+    Ok(Plan::Routed(Box::new(Routed { campaign, number, agent, agent_vars, caller, called, known })))
 }
 
 fn prepare(
@@ -180,11 +182,11 @@ fn prepare(
     lead: Lead,
     created: bool,
     campaign: &Campaign,
-    agent_name: &str,
+    agent: &AgentVars,
     now: DateTime<Utc>,
 ) -> Result<Prepared, AppError> {
     let contact_type = ContactType::classify(created, db::leads::completed_conversations(conn, lead.id)?);
-    let prompt = render_for_lead(conn, &lead, campaign, agent_name, contact_type, now)?;
+    let prompt = render_for_lead(conn, &lead, campaign, agent, contact_type, now)?;
     let on_dnc = db::suppression::blocking_entry(conn, &lead.phone, campaign.id)?.is_some();
     Ok(Prepared { lead, contact_type, prompt, on_dnc })
 }
@@ -211,12 +213,12 @@ fn record(
         }
         Plan::Routed(routed) => *routed,
     };
-    let Routed { campaign, number, agent, agent_name, caller, called, known } = routed;
+    let Routed { campaign, number, agent, agent_vars, caller, called, known } = routed;
     let Prepared { lead, contact_type, prompt, on_dnc } = match known {
         Some(prepared) => prepared,
         None => {
             let (lead, created) = find_or_create_lead(conn, &campaign, &caller, stored_now)?;
-            prepare(conn, lead, created, &campaign, &agent_name, now)?
+            prepare(conn, lead, created, &campaign, &agent_vars, now)?
         }
     };
     let (template_version_id, prompt) = match prompt {
@@ -269,7 +271,7 @@ fn record(
     db::interactions::note_inbound(conn, interaction_id, initiation.call_sid.as_deref(), on_dnc)?;
     let mut answer = json!({
         "type": "conversation_initiation_client_data",
-        "dynamic_variables": variables::for_lead(&lead, &campaign.name, &agent_name, contact_type, interaction_id),
+        "dynamic_variables": variables::for_lead(&lead, &campaign.name, &agent_vars.name, contact_type, interaction_id),
     });
     if let Some(prompt) = prompt {
         let mut agent = json!({"prompt": {"prompt": prompt.system_prompt}});

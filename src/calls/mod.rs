@@ -154,6 +154,14 @@ pub async fn start_call(ctx: &Ctx, lead_id: LeadId, requester: Requester) -> Res
 /// Asks the provider to place a prepared call (its `dialing` row committed) and records the
 /// answer. Used by "Call now" and by the dialer alike.
 pub async fn dial(ctx: &Ctx, prepared: Prepared) -> Result<CallStart, AppError> {
+    let start = place(ctx, prepared).await;
+    if let Ok(start) = &start {
+        ctx.metrics.call_dialed(start);
+    }
+    start
+}
+
+async fn place(ctx: &Ctx, prepared: Prepared) -> Result<CallStart, AppError> {
     let interaction_id = prepared.interaction_id;
     let client = match connections::client_for(ctx, &prepared.connection) {
         Ok(client) => client,

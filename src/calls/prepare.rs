@@ -14,7 +14,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
 use crate::domain::lead::LeadStatus;
-use crate::domain::prompt::{self, PromptSource, RenderedPrompt, TemplateError};
+use crate::domain::prompt::{self, AgentVars, PromptSource, RenderedPrompt, TemplateError};
 use crate::domain::resolution::{self, ConfigError};
 use crate::error::AppError;
 use crate::ids::{InteractionId, LeadId, TemplateVersionId};
@@ -151,7 +151,8 @@ fn resolve_and_insert(
     let failed = NewInteraction { phone_number_id: Some(number.id), ..failed };
     let mut rendered = None;
     let mut template_version_id = None;
-    if let Some((version_id, result)) = render_for_lead(conn, lead, campaign, &agent.name, contact_type, now)? {
+    let agent_vars = agent.vars();
+    if let Some((version_id, result)) = render_for_lead(conn, lead, campaign, &agent_vars, contact_type, now)? {
         template_version_id = Some(version_id);
         match result {
             Ok(done) => rendered = Some(done),
@@ -188,7 +189,13 @@ fn resolve_and_insert(
         to_number: lead.phone.to_string(),
         system_prompt: rendered.as_ref().map(|r| r.system_prompt.clone()),
         first_message: rendered.and_then(|r| r.first_message),
-        dynamic_variables: super::variables::for_lead(lead, &campaign.name, &agent.name, contact_type, interaction_id),
+        dynamic_variables: super::variables::for_lead(
+            lead,
+            &campaign.name,
+            &agent_vars.name,
+            contact_type,
+            interaction_id,
+        ),
         user_id: Some(format!("lead-{}", lead.id)),
     };
     Ok(Ok(Prepared { interaction_id, connection, call }))
@@ -197,19 +204,20 @@ fn resolve_and_insert(
 /// Which template version was rendered for a lead, and what came of it.
 pub(crate) type LeadPrompt = (TemplateVersionId, Result<RenderedPrompt, TemplateError>);
 
-/// The campaign's template (its latest version) rendered for the lead, as a call to it now
-/// would see it; `None` when the campaign has no template (the agent's own prompt speaks).
+/// The campaign's template (its published version, never the draft) rendered for the lead,
+/// as a call to it now would see it; `None` when the campaign has no template (the agent's
+/// own prompt speaks).
 pub(crate) fn render_for_lead(
     conn: &mut DbConnection,
     lead: &Lead,
     campaign: &Campaign,
-    agent_name: &str,
+    agent: &AgentVars,
     contact_type: ContactType,
     now: DateTime<Utc>,
 ) -> Result<Option<LeadPrompt>, AppError> {
     let Some(template_id) = campaign.prompt_template_id else { return Ok(None) };
-    let version = db::templates::latest_version(conn, template_id)?;
-    let ctx = prompt_context::context_for_lead(conn, lead, campaign, agent_name, contact_type, now)?;
+    let version = db::templates::published(conn, template_id)?;
+    let ctx = prompt_context::context_for_lead(conn, lead, campaign, agent, contact_type, now)?;
     let source =
         PromptSource { system_prompt: &version.system_prompt, first_message: version.first_message.as_deref() };
     Ok(Some((version.id, prompt::render(source, &ctx))))

@@ -11,6 +11,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::settle;
 use crate::db;
 use crate::db::interactions::Interaction;
+use crate::domain::outcome::Outcome;
 use crate::error::AppError;
 use crate::provider::{CallReport, ConversationState, FailureReason, ProviderError};
 use crate::services::{Ctx, connections};
@@ -36,7 +37,7 @@ pub struct Reconciled {
 }
 
 enum Verdict {
-    Completed,
+    Completed(Outcome),
     Failed,
     Unknown,
     StillRunning,
@@ -52,9 +53,18 @@ pub async fn step(ctx: &Ctx, now: NaiveDateTime) -> Result<Reconciled, AppError>
     for call in due {
         let (id, failures) = (call.id, call.check_failures);
         match check(ctx, call, now).await {
-            Ok(Verdict::Completed) => done.completed += 1,
-            Ok(Verdict::Failed) => done.failed += 1,
-            Ok(Verdict::Unknown) => done.unknown += 1,
+            Ok(Verdict::Completed(outcome)) => {
+                done.completed += 1;
+                ctx.metrics.call_ended(Some(outcome));
+            }
+            Ok(Verdict::Failed) => {
+                done.failed += 1;
+                ctx.metrics.call_ended(Some(Outcome::Failed));
+            }
+            Ok(Verdict::Unknown) => {
+                done.unknown += 1;
+                ctx.metrics.call_ended(None);
+            }
             Ok(Verdict::StillRunning) => done.still_running += 1,
             Ok(Verdict::Skipped) => {}
             Err(err) => {
@@ -102,7 +112,7 @@ fn settle_from(
     };
     match report {
         Some(Ok(report)) if report.state == ConversationState::Done => {
-            Ok(settle::complete(conn, call, &report, now)?.map_or(Verdict::Skipped, |_| Verdict::Completed))
+            Ok(settle::complete(conn, call, &report, now)?.map_or(Verdict::Skipped, Verdict::Completed))
         }
         Some(Ok(report)) if report.state == ConversationState::Failed => {
             let reason = FailureReason::Other("the provider reports the conversation failed".into());

@@ -77,7 +77,8 @@ pub async fn settle_unknown(ctx: &Ctx, id: InteractionId, finding: Finding, acto
                 summary: &summary,
             };
             audit::record(conn, &actor, change, now)?;
-            Ok(())
+            Ok(outcome)
         })
         .await
+        .map(|outcome| ctx.metrics.call_ended(Some(outcome)))
 }

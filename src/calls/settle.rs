@@ -12,8 +12,10 @@ use crate::dialer;
 use crate::domain::dialing::rules::DialBlock;
 use crate::domain::interaction::CallStatus;
 use crate::domain::lead::LeadStatus;
-use crate::domain::outcome::{AnalysisFacts, Outcome, StatusMap, callback_time, classify};
+use crate::domain::lead::lead_zone;
+use crate::domain::outcome::{AnalysisFacts, Outcome, StatusMap, callback_said, classify};
 use crate::domain::phone::E164;
+use crate::domain::pipeline::answer::local_time_to_utc;
 use crate::domain::suppression::SuppressionSource;
 use crate::error::AppError;
 use crate::ids::InteractionId;
@@ -32,9 +34,10 @@ pub fn complete(
     report: &CallReport,
     now: NaiveDateTime,
 ) -> Result<Option<Outcome>, AppError> {
+    let pipeline = db::pipeline::campaign_config(conn, call.campaign_id)?;
     let facts = AnalysisFacts {
         call_successful: report.call_successful.clone(),
-        collected: report.collected.clone(),
+        collected: pipeline.provider_fields.rename(&report.collected),
         termination_reason: report.termination_reason.clone(),
     };
     let outcome = classify(&facts);
@@ -65,8 +68,22 @@ pub fn complete(
     if let Some(connection_id) = call.provider_connection_id {
         db::recordings::link(conn, connection_id, &report.conversation_id, call.id)?;
     }
-    apply_outcome_to_lead(conn, call, outcome, callback_time(&facts), now)?;
+    let callback_at = match callback_said(&facts) {
+        Some(said) => local_time_to_utc(said, lead_zone_of(conn, call)?),
+        None => None,
+    };
+    apply_outcome_to_lead(conn, call, outcome, callback_at, now)?;
+    if pipeline.llm_enabled && pipeline.has_llm_steps() {
+        db::pipeline::enqueue(conn, call.id, None, now)?;
+    }
     Ok(Some(outcome))
+}
+
+/// The zone a lead's own times are in: its zone, its number's, else its campaign's.
+fn lead_zone_of(conn: &mut DbConnection, call: &Interaction) -> Result<chrono_tz::Tz, AppError> {
+    let lead = db::leads::find(conn, call.lead_id)?;
+    let campaign = db::campaigns::find(conn, call.campaign_id)?;
+    Ok(lead_zone(lead.timezone, &lead.phone, Some(campaign.timezone)).map_or(campaign.timezone, |z| z.zone))
 }
 
 /// Ends a call that never connected as busy, no answer or failed. `None` if it had already

@@ -34,15 +34,19 @@ pub async fn sweep(ctx: &Ctx, now: NaiveDateTime) -> Result<Swept, AppError> {
             .db
             .run(move |conn| {
                 if !write_tx(conn, |conn| db::webhook_events::claim(conn, event.id, now, now + SWEEP_CLAIM))? {
-                    return Ok(false);
+                    return Ok(None);
                 }
-                reapply(conn, &event, now)?;
-                Ok(true)
+                Ok(Some(reapply(conn, &event, now)?))
             })
             .await;
         match outcome {
-            Ok(true) => swept.applied += 1,
-            Ok(false) => {}
+            Ok(Some(ended)) => {
+                swept.applied += 1;
+                if ended.is_some() {
+                    ctx.metrics.call_ended(ended);
+                }
+            }
+            Ok(None) => {}
             Err(err) => {
                 let retry_at = (attempts + 1 < MAX_ATTEMPTS).then(|| now + retry_delay(attempts));
                 tracing::warn!(event_id = %id, attempts = attempts + 1, parked = retry_at.is_none(), error = ?err, "webhook event failed to apply");

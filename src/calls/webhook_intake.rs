@@ -83,6 +83,9 @@ where
     // `body` keeps its large-body turn until the delivery is handled.
     let receipt = ctx.db.run(move |conn| events::ingest(conn, &secrets, &received, store_audio, &refusals)).await;
     drop(body);
+    if let Ok(Receipt::Settled(outcome, _)) = &receipt {
+        ctx.metrics.call_ended(Some(*outcome));
+    }
     receipt
 }
 

@@ -12,12 +12,15 @@ typed_row! {
     pub struct VoiceAgent in voice_agents as VoiceAgentRaw {
         pub id: AgentId,
         pub provider_connection_id: ConnectionId,
+        /// The agent's label in voxdial ("Ava — sales").
         pub name: String,
         pub provider_agent_id: String,
         pub default_phone_number_id: Option<PhoneNumberId>,
         pub active: bool,
         pub created_at: NaiveDateTime,
         pub updated_at: NaiveDateTime,
+        /// The name the voice speaks as ("Ava"); empty: its label.
+        pub spoken_name: String,
     }
 }
 
@@ -29,6 +32,11 @@ impl VoiceAgent {
             active: self.active,
             default_phone_number_id: self.default_phone_number_id,
         }
+    }
+
+    /// The agent as prompt templates see it.
+    pub fn vars(&self) -> crate::domain::prompt::AgentVars {
+        crate::domain::prompt::AgentVars::new(&self.name, &self.spoken_name)
     }
 }
 
@@ -59,6 +67,7 @@ pub fn list(conn: &mut DbConnection, filter: &AgentFilter) -> QueryResult<Vec<Ag
             lower(voice_agents::name)
                 .like(pattern.clone())
                 .escape('\\')
+                .or(lower(voice_agents::spoken_name).like(pattern.clone()).escape('\\'))
                 .or(lower(voice_agents::provider_agent_id).like(pattern).escape('\\')),
         );
     }
@@ -104,6 +113,7 @@ pub fn find_by_provider_id(
 pub struct AgentFields<'a> {
     pub provider_connection_id: ConnectionId,
     pub name: &'a str,
+    pub spoken_name: &'a str,
     pub provider_agent_id: &'a str,
     pub default_phone_number_id: Option<PhoneNumberId>,
 }
@@ -113,6 +123,7 @@ pub fn insert(conn: &mut DbConnection, fields: &AgentFields<'_>, now: NaiveDateT
         .values((
             voice_agents::provider_connection_id.eq(fields.provider_connection_id),
             voice_agents::name.eq(fields.name),
+            voice_agents::spoken_name.eq(fields.spoken_name),
             voice_agents::provider_agent_id.eq(fields.provider_agent_id),
             voice_agents::default_phone_number_id.eq(fields.default_phone_number_id),
             voice_agents::active.eq(true),
@@ -133,6 +144,7 @@ pub fn update(
         .set((
             voice_agents::provider_connection_id.eq(fields.provider_connection_id),
             voice_agents::name.eq(fields.name),
+            voice_agents::spoken_name.eq(fields.spoken_name),
             voice_agents::provider_agent_id.eq(fields.provider_agent_id),
             voice_agents::default_phone_number_id.eq(fields.default_phone_number_id),
             voice_agents::updated_at.eq(now),

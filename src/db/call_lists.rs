@@ -46,6 +46,49 @@ pub struct CallFilter {
     pub direction: Option<Direction>,
     pub from: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
+    /// Calls the pipeline scored at least this.
+    pub min_score: Option<i32>,
+    /// Calls whose latest pipeline run extracted this value for this field.
+    pub extracted: Option<(String, serde_json::Value)>,
+    /// Scored calls, best first, instead of all calls newest first.
+    pub best_score_first: bool,
+}
+
+/// Where a page of the call list continues: below this call (and, best score first, this
+/// score).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallCursor {
+    pub score: Option<i32>,
+    pub id: InteractionId,
+}
+
+impl std::fmt::Display for CallCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.score {
+            Some(score) => write!(f, "{score}-{}", self.id),
+            None => write!(f, "{}", self.id),
+        }
+    }
+}
+
+impl std::str::FromStr for CallCursor {
+    type Err = ();
+
+    fn from_str(input: &str) -> Result<Self, ()> {
+        match input.split_once('-') {
+            Some((score, id)) => {
+                Ok(CallCursor { score: Some(score.parse().map_err(drop)?), id: id.parse().map_err(drop)? })
+            }
+            None => Ok(CallCursor { score: None, id: input.parse().map_err(drop)? }),
+        }
+    }
+}
+
+/// `LIKE` patterns matching `"name":value` in the stored JSON of extracted values.
+fn extracted_patterns(name: &str, value: &serde_json::Value) -> [String; 2] {
+    let escape = |text: &str| text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pair = escape(&format!("{}:{value}", serde_json::Value::from(name)));
+    [format!("%{pair},%"), format!("%{pair}}}")]
 }
 
 typed_row! {
@@ -66,14 +109,19 @@ typed_row! {
         pub campaign_id: CampaignId,
         pub campaign_name: String,
         pub agent_name: Option<String>,
+        pub score: Option<i32>,
+        pub summary: Option<String>,
+        /// The latest pipeline run's found values (JSON).
+        pub extracted: Option<String>,
     }
 }
 
-/// A page of calls, newest first, after `before` (keyset on id).
+/// A page of calls after `before`: newest first (keyset on id), or best score first (keyset
+/// on score and id).
 pub fn page(
     conn: &mut DbConnection,
     filter: &CallFilter,
-    before: Option<InteractionId>,
+    before: Option<CallCursor>,
     size: i64,
 ) -> QueryResult<Vec<CallRow>> {
     let mut query = interactions::table
@@ -95,6 +143,9 @@ pub fn page(
             interactions::campaign_id,
             campaigns::name,
             voice_agents::name.nullable(),
+            interactions::score,
+            interactions::summary,
+            interactions::extracted,
         ))
         .into_boxed();
     if let Some(id) = filter.campaign_id {
@@ -121,10 +172,27 @@ pub fn page(
     if let Some(until) = filter.until {
         query = query.filter(interactions::created_at.lt(until));
     }
-    if let Some(before) = before {
-        query = query.filter(interactions::id.lt(before));
+    if let Some(min) = filter.min_score {
+        query = query.filter(interactions::score.ge(min));
     }
-    query.order(interactions::id.desc()).limit(size).load(conn)
+    if let Some((name, value)) = &filter.extracted {
+        let [inside, last] = extracted_patterns(name, value);
+        query = query.filter(
+            interactions::extracted.like(inside).escape('\\').or(interactions::extracted.like(last).escape('\\')),
+        );
+    }
+    if !filter.best_score_first {
+        if let Some(before) = before {
+            query = query.filter(interactions::id.lt(before.id));
+        }
+        return query.order(interactions::id.desc()).limit(size).load(conn);
+    }
+    query = query.filter(interactions::score.is_not_null());
+    if let Some(CallCursor { score: Some(score), id }) = before {
+        query =
+            query.filter(interactions::score.lt(score).or(interactions::score.eq(score).and(interactions::id.lt(id))));
+    }
+    query.order((interactions::score.desc(), interactions::id.desc())).limit(size).load(conn)
 }
 
 /// The campaign's last `limit` finished calls, newest first.

@@ -47,6 +47,8 @@ typed_row! {
         pub check_failures: i32,
         /// An inbound caller whose number is on a do-not-call list (answered, but flagged).
         pub caller_on_dnc: bool,
+        /// The latest finished pipeline run's score, 0–100.
+        pub score: Option<i32>,
         pub initiated_by: Option<UserId>,
         pub started_at: Option<NaiveDateTime>,
         pub ended_at: Option<NaiveDateTime>,

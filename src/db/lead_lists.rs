@@ -286,6 +286,15 @@ pub fn search_candidates(
     Ok((ids, truncated))
 }
 
+/// The full rows of listed leads, in the order of `ids` (exports need every field).
+pub fn full_rows(conn: &mut DbConnection, ids: &[LeadId]) -> QueryResult<Vec<super::leads::Lead>> {
+    let mut rows: Vec<super::leads::Lead> =
+        leads::table.filter(leads::id.eq_any(ids)).select(super::leads::Lead::as_select()).load(conn)?;
+    let order: std::collections::HashMap<LeadId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|lead| order.get(&lead.id).copied());
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,12 +20,14 @@ pub mod imports;
 pub mod inbound;
 pub mod installation;
 pub mod interactions;
+pub mod invites;
 pub mod lead_lists;
 pub mod leads;
 pub mod leases;
 pub mod login_attempts;
 pub mod paging;
 pub mod phone_numbers;
+pub mod pipeline;
 pub mod problems;
 pub mod providers;
 pub mod recordings;
@@ -34,6 +36,7 @@ pub mod suppression;
 pub mod templates;
 pub mod users;
 pub mod webhook_events;
+pub mod workspace;
 
 use std::time::Duration;
 
@@ -83,6 +86,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Connections open and idle now, and the most the pool opens (for `/metrics`).
+    pub fn pool_usage(&self) -> (r2d2::State, u32) {
+        (self.pool.state(), self.pool.max_size())
     }
 
     /// A pooled connection for blocking contexts (CLI, background workers already on a

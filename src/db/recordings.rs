@@ -7,6 +7,12 @@ use super::schema::recordings;
 use crate::ids::{ConnectionId, InteractionId};
 use chrono::NaiveDateTime;
 
+/// The type of a recording's bytes: ElevenLabs sends MP3; a WAV file (the demo's
+/// simulator sends one) is served as what it is.
+fn content_type(audio: &[u8]) -> &'static str {
+    if audio.starts_with(b"RIFF") && audio.get(8..12) == Some(b"WAVE") { "audio/wav" } else { "audio/mpeg" }
+}
+
 /// Stores a recording; a second delivery of the same one changes nothing.
 pub fn insert(
     conn: &mut DbConnection,
@@ -22,7 +28,7 @@ pub fn insert(
                 recordings::provider_connection_id.eq(connection_id),
                 recordings::conversation_id.eq(conversation_id),
                 recordings::interaction_id.eq(interaction_id),
-                recordings::content_type.eq("audio/mpeg"),
+                recordings::content_type.eq(content_type(audio)),
                 recordings::audio.eq(audio),
                 recordings::size_bytes.eq(audio.len() as i64),
                 recordings::created_at.eq(now),
@@ -64,4 +70,16 @@ pub fn for_interaction(
 pub fn exists_for(conn: &mut DbConnection, interaction_id: InteractionId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(recordings::table.filter(recordings::interaction_id.eq(interaction_id))))
         .get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_files_are_told_from_mp3() {
+        assert_eq!(content_type(b"RIFF\x24\0\0\0WAVEfmt "), "audio/wav");
+        assert_eq!(content_type(b"ID3\x04\0\0"), "audio/mpeg");
+        assert_eq!(content_type(b"RIFF"), "audio/mpeg", "too short to be a WAV file");
+    }
 }

@@ -11,6 +11,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        timezone -> Nullable<Text>,
     }
 }
 
@@ -77,6 +78,10 @@ diesel::table! {
         model -> Text,
         api_key_enc -> Nullable<Text>,
         api_key_hint -> Nullable<Text>,
+        timeout_secs -> Integer,
+        max_concurrent -> Integer,
+        input_usd_per_mtok -> Nullable<Double>,
+        output_usd_per_mtok -> Nullable<Double>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -105,6 +110,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        spoken_name -> Text,
     }
 }
 
@@ -115,6 +121,8 @@ diesel::table! {
         description -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        draft_system_prompt -> Nullable<Text>,
+        draft_first_message -> Nullable<Text>,
     }
 }
 
@@ -188,11 +196,13 @@ diesel::table! {
 diesel::table! {
     campaign_pipelines (campaign_id) {
         campaign_id -> BigInt,
-        enabled -> Bool,
-        llm_connection_id -> Nullable<BigInt>,
+        llm_enabled -> Bool,
         analysis_enabled -> Bool,
         extraction_fields -> Text,
         scoring_rubric -> Text,
+        outcome_field -> Nullable<Text>,
+        opt_out_field -> Nullable<Text>,
+        callback_field -> Nullable<Text>,
         updated_at -> Timestamp,
     }
 }
@@ -264,6 +274,8 @@ diesel::table! {
         check_after -> Nullable<Timestamp>,
         check_failures -> Integer,
         caller_on_dnc -> Bool,
+        score -> Nullable<Integer>,
+        extracted -> Nullable<Text>,
         initiated_by -> Nullable<BigInt>,
         started_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
@@ -338,6 +350,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_invites (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    workspace_settings (id) {
+        id -> Integer,
+        members_edit_ai_setup -> Bool,
+        updated_at -> Timestamp,
+        timezone -> Text,
+    }
+}
+
+diesel::table! {
     lead_imports (id) {
         id -> BigInt,
         campaign_id -> BigInt,
@@ -376,19 +410,25 @@ diesel::table! {
 }
 
 diesel::table! {
-    interaction_analyses (interaction_id) {
+    pipeline_runs (id) {
+        id -> BigInt,
         interaction_id -> BigInt,
+        version -> Integer,
         status -> Text,
         attempts -> Integer,
         next_attempt_at -> Nullable<Timestamp>,
+        lease_holder -> Nullable<Text>,
         lease_until -> Nullable<Timestamp>,
-        summary -> Nullable<Text>,
-        sentiment -> Nullable<Text>,
-        classification -> Nullable<Text>,
-        extracted -> Nullable<Text>,
+        requested_by -> Nullable<BigInt>,
+        model -> Nullable<Text>,
+        result -> Nullable<Text>,
         score -> Nullable<Integer>,
-        score_breakdown -> Nullable<Text>,
         error -> Nullable<Text>,
+        prompt_tokens -> Nullable<Integer>,
+        completion_tokens -> Nullable<Integer>,
+        cost_usd -> Nullable<Double>,
+        latency_ms -> Nullable<Integer>,
+        created_at -> Timestamp,
         updated_at -> Timestamp,
         completed_at -> Nullable<Timestamp>,
     }
@@ -418,6 +458,7 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_log -> users (user_id));
+diesel::joinable!(user_invites -> users (user_id));
 diesel::joinable!(phone_numbers -> provider_connections (provider_connection_id));
 diesel::joinable!(voice_agents -> provider_connections (provider_connection_id));
 diesel::joinable!(voice_agents -> phone_numbers (default_phone_number_id));
@@ -438,7 +479,7 @@ diesel::joinable!(webhook_events -> provider_connections (provider_connection_id
 diesel::joinable!(suppression_entries -> campaigns (campaign_id));
 diesel::joinable!(lead_imports -> campaigns (campaign_id));
 diesel::joinable!(lead_import_errors -> lead_imports (lead_import_id));
-diesel::joinable!(interaction_analyses -> interactions (interaction_id));
+diesel::joinable!(pipeline_runs -> interactions (interaction_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -463,7 +504,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     suppression_entries,
     lead_imports,
     lead_import_errors,
-    interaction_analyses,
+    pipeline_runs,
     worker_leases,
     installation,
+    user_invites,
+    workspace_settings,
 );

@@ -1,4 +1,7 @@
-//! Voice prompt templates and their versions (every save is a new version).
+//! Voice prompt templates: their published versions, the newest of which calls use, and
+//! the draft the editor saves (NULL when there are no unpublished changes).
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::dsl::max;
@@ -16,6 +19,15 @@ typed_row! {
         pub description: String,
         pub created_at: NaiveDateTime,
         pub updated_at: NaiveDateTime,
+        pub draft_system_prompt: Option<String>,
+        pub draft_first_message: Option<String>,
+    }
+}
+
+impl PromptTemplate {
+    /// The draft's text, when it has changes not published yet.
+    pub fn draft(&self) -> Option<(&str, Option<&str>)> {
+        self.draft_system_prompt.as_deref().map(|prompt| (prompt, self.draft_first_message.as_deref()))
     }
 }
 
@@ -31,38 +43,67 @@ typed_row! {
     }
 }
 
-/// A version with its author's name, for the history list.
+/// Who published a version when no team member did (the demo's setup).
+const SYSTEM_AUTHOR: &str = "voxdial";
+
+/// A version with the name of who published it, for the history list.
 #[derive(Debug, Clone)]
 pub struct VersionListItem {
     pub version: TemplateVersion,
-    pub author: Option<String>,
+    pub author: String,
 }
 
-/// A template with its latest version number, for lists and pickers.
+/// The version a template's calls use: its number and when it was published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub version: i32,
+    pub at: NaiveDateTime,
+}
+
+/// A template with its published version, for lists, pickers and campaign pages.
 #[derive(Debug, Clone)]
 pub struct TemplateListItem {
     pub template: PromptTemplate,
-    pub latest_version: i32,
+    /// `None` only for a template whose first version was never written.
+    pub published: Option<Published>,
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<TemplateListItem>> {
-    let rows: Vec<(PromptTemplate, Option<i32>)> = prompt_templates::table
-        .left_join(prompt_template_versions::table)
-        .group_by(prompt_templates::id)
-        .select((PromptTemplate::as_select(), max(prompt_template_versions::version).nullable()))
-        .order(prompt_templates::name.asc())
+    let templates: Vec<PromptTemplate> =
+        prompt_templates::table.select(PromptTemplate::as_select()).order(prompt_templates::name.asc()).load(conn)?;
+    let rows: Vec<(TemplateId, i32, NaiveDateTime)> = prompt_template_versions::table
+        .select((
+            prompt_template_versions::prompt_template_id,
+            prompt_template_versions::version,
+            prompt_template_versions::created_at,
+        ))
         .load(conn)?;
-    Ok(rows
+    let mut newest: HashMap<TemplateId, Published> = HashMap::new();
+    for (template_id, version, at) in rows {
+        let entry = newest.entry(template_id).or_insert(Published { version, at });
+        if version > entry.version {
+            *entry = Published { version, at };
+        }
+    }
+    Ok(templates
         .into_iter()
-        .map(|(template, latest)| TemplateListItem { template, latest_version: latest.unwrap_or(0) })
+        .map(|template| TemplateListItem { published: newest.get(&template.id).copied(), template })
         .collect())
+}
+
+/// One template with its published version.
+pub fn summary(conn: &mut DbConnection, id: TemplateId) -> QueryResult<TemplateListItem> {
+    let template = find(conn, id)?;
+    let published = published(conn, id).optional()?.map(|v| Published { version: v.version, at: v.created_at });
+    Ok(TemplateListItem { template, published })
 }
 
 pub fn find(conn: &mut DbConnection, id: TemplateId) -> QueryResult<PromptTemplate> {
     prompt_templates::table.find(id).select(PromptTemplate::as_select()).get_result(conn)
 }
 
-pub fn latest_version(conn: &mut DbConnection, template_id: TemplateId) -> QueryResult<TemplateVersion> {
+/// The version calls use: the newest, since every version is a published one.
+pub fn published(conn: &mut DbConnection, template_id: TemplateId) -> QueryResult<TemplateVersion> {
     prompt_template_versions::table
         .filter(prompt_template_versions::prompt_template_id.eq(template_id))
         .order(prompt_template_versions::version.desc())
@@ -85,7 +126,19 @@ pub fn versions(conn: &mut DbConnection, template_id: TemplateId) -> QueryResult
         .order(prompt_template_versions::version.desc())
         .select((TemplateVersion::as_select(), users::name.nullable()))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(version, author)| VersionListItem { version, author }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(version, author)| VersionListItem { version, author: author.unwrap_or_else(|| SYSTEM_AUTHOR.into()) })
+        .collect())
+}
+
+/// Who published a version.
+pub fn author(conn: &mut DbConnection, version: &TemplateVersion) -> QueryResult<String> {
+    let name = match version.created_by {
+        Some(user_id) => users::table.find(user_id).select(users::name).get_result(conn).optional()?,
+        None => None,
+    };
+    Ok(name.unwrap_or_else(|| SYSTEM_AUTHOR.into()))
 }
 
 pub fn insert_template(
@@ -121,8 +174,24 @@ pub fn update_template(
         .execute(conn)
 }
 
-/// Appends the next version; the unique (template, version) key makes concurrent saves
-/// fail rather than share a number.
+/// Saves the draft; `None` drops it (the text is the published one again).
+pub fn set_draft(
+    conn: &mut DbConnection,
+    id: TemplateId,
+    draft: Option<(&str, Option<&str>)>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(prompt_templates::table.find(id))
+        .set((
+            prompt_templates::draft_system_prompt.eq(draft.map(|(prompt, _)| prompt)),
+            prompt_templates::draft_first_message.eq(draft.and_then(|(_, first)| first)),
+            prompt_templates::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Publishes the next version, which calls use from now on, and drops the draft; the
+/// unique (template, version) key makes concurrent publishes fail rather than share a number.
 pub fn add_version(
     conn: &mut DbConnection,
     template_id: TemplateId,
@@ -146,9 +215,7 @@ pub fn add_version(
             prompt_template_versions::created_at.eq(now),
         ))
         .execute(conn)?;
-    diesel::update(prompt_templates::table.find(template_id))
-        .set(prompt_templates::updated_at.eq(now))
-        .execute(conn)?;
+    set_draft(conn, template_id, None, now)?;
     Ok(next)
 }
 

@@ -55,6 +55,8 @@ stored_as_is!(
     SuppressionId,
     RecordingId,
     ProblemId,
+    LlmConnectionId,
+    PipelineRunId,
 );
 
 /// Enumerations declared with `domain::codes!`, stored as their code.
@@ -90,6 +92,7 @@ stored_code!(
     crate::domain::dialing::rules::DialBlock,
     crate::domain::lead::LeadSource,
     crate::db::problems::ProblemKind,
+    crate::domain::pipeline::RunStatus,
 );
 
 impl Stored for E164 {

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::users;
 use super::types::typed_row;
-use crate::domain::user::{Email, PersonName, Role};
+use crate::domain::user::{Email, NO_PASSWORD_HASH, PersonName, Role};
 use crate::ids::UserId;
+use chrono_tz::Tz;
 
 typed_row! {
     pub struct User in users as UserRaw {
@@ -19,6 +20,8 @@ typed_row! {
         pub disabled: bool,
         pub created_at: NaiveDateTime,
         pub updated_at: NaiveDateTime,
+        /// The zone the user reads times in; `None` until they have one (the workspace's).
+        pub timezone: Option<Tz>,
     }
 }
 
@@ -26,17 +29,26 @@ impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// False for a member who was invited and has not set a password yet.
+    pub fn has_password(&self) -> bool {
+        self.password_hash != NO_PASSWORD_HASH
+    }
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
-/// The active admins, locked until the caller's transaction ends: two admins demoting or
-/// disabling each other at once are taken one after the other on PostgreSQL, where the
-/// second sees the first's change (SQLite's `BEGIN IMMEDIATE` serialises writers already).
+/// The active admins (enabled, with a password: an admin still invited cannot log in yet),
+/// locked until the caller's transaction ends: two admins demoting or disabling each other at
+/// once are taken one after the other on PostgreSQL, where the second sees the first's change
+/// (SQLite's `BEGIN IMMEDIATE` serialises writers already).
 pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<Vec<UserId>> {
-    let active_admins = users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::disabled.eq(false));
+    let active_admins = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .filter(users::password_hash.ne(NO_PASSWORD_HASH));
     match conn {
         DbConnection::Pg(pg) => active_admins.select(users::id).for_update().load(pg),
         DbConnection::Sqlite(_) => active_admins.select(users::id).load(conn),
@@ -96,4 +108,17 @@ pub fn set_disabled(conn: &mut DbConnection, id: UserId, disabled: bool, now: Na
 
 pub fn set_password_hash(conn: &mut DbConnection, id: UserId, hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set((users::password_hash.eq(hash), users::updated_at.eq(now))).execute(conn)
+}
+
+pub fn set_timezone(conn: &mut DbConnection, id: UserId, zone: Tz, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::timezone.eq(zone.name()), users::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Sets the zone of a user who has none yet (their browser's, at login).
+pub fn set_timezone_if_unset(conn: &mut DbConnection, id: UserId, zone: Tz, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id).filter(users::timezone.is_null()))
+        .set((users::timezone.eq(zone.name()), users::updated_at.eq(now)))
+        .execute(conn)
 }

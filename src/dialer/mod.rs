@@ -62,8 +62,10 @@ async fn step_campaign(
     report.rescheduled += claimed.rescheduled;
     report.blocked += claimed.blocked;
     report.dialed += claimed.prepared.len();
+    ctx.metrics.dialer_claimed(campaign_id, claimed.prepared.len());
     let answers = join_all(claimed.prepared.into_iter().map(|prepared| calls::dial(ctx, prepared))).await;
     for answer in answers {
+        ctx.metrics.dialer_dispatched(campaign_id, &answer);
         match answer {
             Ok(CallStart::ProviderError { .. } | CallStart::NotSent { .. }) => report.failed += 1,
             Ok(_) => {}

@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDateTime;
-
 use super::codes::codes;
 use super::lead::LeadStatus;
 
@@ -165,12 +163,10 @@ pub fn classify(facts: &AnalysisFacts) -> Outcome {
     }
 }
 
-/// A callback time the agent collected (`callback_at`, RFC 3339 or "YYYY-MM-DD HH:MM" UTC).
-pub fn callback_time(facts: &AnalysisFacts) -> Option<NaiveDateTime> {
-    ["callback_at", "callback_time"]
-        .iter()
-        .find_map(|k| facts.collected.get(*k).and_then(|v| v.as_str()))
-        .and_then(|s| super::lead::parse_time(s).ok())
+/// The callback time the agent collected (`callback_at`), as said: RFC 3339 is exact, a
+/// time without offset is the lead's own local time.
+pub fn callback_said(facts: &AnalysisFacts) -> Option<&str> {
+    ["callback_at", "callback_time"].iter().find_map(|k| facts.collected.get(*k).and_then(|v| v.as_str()))
 }
 
 #[cfg(test)]
@@ -238,7 +234,7 @@ mod tests {
 
     #[test]
     fn a_collected_callback_time_is_read() {
-        let f = facts(None, json!({"callback_at": "2026-11-27 15:00"}), None);
-        assert_eq!(callback_time(&f).unwrap().to_string(), "2026-11-27 15:00:00");
+        let f = facts(None, json!({"callback_time": "2026-11-27 15:00"}), None);
+        assert_eq!(callback_said(&f), Some("2026-11-27 15:00"));
     }
 }

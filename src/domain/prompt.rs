@@ -12,6 +12,8 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::interaction::ContactType;
+pub use super::prompt_error::TemplateError;
+use super::prompt_error::locate;
 
 /// The variables a template sees, for the editor's reference panel.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -24,7 +26,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("lead.attempt_count", "calls made to this lead so far"),
     ("lead.<custom field>", "every custom field of the lead (also under lead.custom)"),
     ("campaign.name, campaign.description", "the campaign"),
-    ("agent.name", "the voice agent taking the call"),
+    ("agent.name", "the name the voice agent speaks as, e.g. Ava (its label when it has no spoken name)"),
+    ("agent.label", "the agent's label in voxdial, e.g. Ava — sales (not meant to be spoken)"),
     ("contact_type", "new, first or returning"),
     ("attempt_number", "1 for the first call to this lead, then 2, 3…"),
     ("previous_interactions", "earlier calls, newest first: each has date, outcome, summary"),
@@ -66,38 +69,35 @@ pub struct PreviousInteraction {
     pub summary: String,
 }
 
+/// The voice agent as templates see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentVars {
+    /// What the voice says its name is.
+    pub name: String,
+    /// The agent's label in voxdial.
+    pub label: String,
+}
+
+impl AgentVars {
+    /// An agent with a label and an optional spoken name; without one it speaks as its
+    /// label, so templates written before spoken names existed render as they did.
+    pub fn new(label: &str, spoken_name: &str) -> AgentVars {
+        let spoken = spoken_name.trim();
+        AgentVars { name: if spoken.is_empty() { label } else { spoken }.to_owned(), label: label.to_owned() }
+    }
+}
+
 /// Everything a render needs (R-PROMPT-VARS).
 #[derive(Debug, Clone)]
 pub struct PromptContext {
     pub lead: LeadVars,
     pub campaign_name: String,
     pub campaign_description: String,
-    pub agent_name: String,
+    pub agent: AgentVars,
     pub contact_type: ContactType,
     pub attempt_number: i32,
     pub previous_interactions: Vec<PreviousInteraction>,
     pub now: DateTime<Tz>,
-}
-
-/// A render failure with its position, for the editor and for `TEMPLATE_ERROR`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
-    pub part: &'static str,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for TemplateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.part)?;
-        match (self.line, self.column) {
-            (Some(line), Some(column)) => write!(f, ", line {line}, column {column}")?,
-            (Some(line), None) => write!(f, ", line {line}")?,
-            _ => {}
-        }
-        write!(f, ": {}", self.message)
-    }
 }
 
 /// The current time in the lead's zone; prints as e.g. "Tuesday 24 November 2026, 09:30 (America/New_York)".
@@ -153,7 +153,7 @@ impl PromptContext {
         minijinja::context! {
             lead => Value::from(lead),
             campaign => minijinja::context! { name => &self.campaign_name, description => &self.campaign_description },
-            agent => minijinja::context! { name => &self.agent_name },
+            agent => minijinja::context! { name => &self.agent.name, label => &self.agent.label },
             contact_type => self.contact_type.as_str(),
             attempt_number => self.attempt_number,
             previous_interactions => Value::from(minijinja::value::Serde(&self.previous_interactions)),
@@ -174,18 +174,6 @@ fn environment() -> Environment<'static> {
 
 fn render_part(env: &Environment<'_>, part: &'static str, source: &str, ctx: &Value) -> Result<String, TemplateError> {
     env.render_str(source, ctx).map_err(|err| locate(part, source, &err))
-}
-
-fn locate(part: &'static str, source: &str, err: &minijinja::Error) -> TemplateError {
-    let column = err.range().map(|range| {
-        let before = &source[..range.start.min(source.len())];
-        before.chars().rev().take_while(|c| *c != '\n').count() + 1
-    });
-    let message = match err.detail() {
-        Some(detail) => format!("{}: {detail}", err.kind()),
-        None => err.kind().to_string(),
-    };
-    TemplateError { part, line: err.line(), column, message }
 }
 
 /// Renders both parts of a template for one context.
@@ -247,7 +235,7 @@ pub fn sample_context(contact_type: ContactType, now: DateTime<Tz>) -> PromptCon
         },
         campaign_name: "Sample campaign".into(),
         campaign_description: "A sample campaign for previews".into(),
-        agent_name: "Sample agent".into(),
+        agent: AgentVars::new("Ava — sample agent", "Ava"),
         contact_type,
         attempt_number: if contact_type == ContactType::Returning { 2 } else { 1 },
         previous_interactions: if contact_type == ContactType::Returning { sample_history() } else { Vec::new() },
@@ -278,14 +266,14 @@ mod tests {
         let template = "{{ lead.first_name }}|{{ lead.last_name }}|{{ lead.full_name }}|{{ lead.phone }}|\
             {{ lead.email }}|{{ lead.company }}|{{ lead.timezone }}|{{ lead.status }}|{{ lead.is_test }}|\
             {{ lead.attempt_count }}|{{ lead.source }}|{{ lead.custom.source }}|{{ campaign.name }}|\
-            {{ campaign.description }}|{{ agent.name }}|{{ contact_type }}|{{ attempt_number }}|\
+            {{ campaign.description }}|{{ agent.name }}|{{ agent.label }}|{{ contact_type }}|{{ attempt_number }}|\
             {% for p in previous_interactions %}{{ p.date }} {{ p.outcome }} {{ p.summary }}{% endfor %}|\
             {{ now }}|{{ now.date }} {{ now.time }} {{ now.weekday }} {{ now.hour }}";
         let out = render_one(template, &ctx(ContactType::Returning)).unwrap();
         assert_eq!(
             out,
             "Ana|Lima|Ana Lima|+14155550123|ana.lima@example.com|Lima Logistics|America/New_York|new|True|1|\
-             Website form|Website form|Sample campaign|A sample campaign for previews|Sample agent|returning|2|\
+             Website form|Website form|Sample campaign|A sample campaign for previews|Ava|Ava — sample agent|returning|2|\
              2026-11-02 callback Asked to be called back next week about pricing.|\
              Tuesday 24 November 2026, 09:30 (America/New_York)|2026-11-24 09:30 Tuesday 9"
         );
@@ -307,10 +295,30 @@ mod tests {
         assert_eq!(err.part, "system prompt");
         assert_eq!(err.line, Some(2));
         assert_eq!(err.column, Some(15));
-        assert!(err.message.contains("undefined"), "{}", err.message);
-        assert!(err.to_string().starts_with("system prompt, line 2, column 15: "));
+        assert_eq!(err.variable.as_deref(), Some("lead.plan"));
+        assert_eq!(err.to_string(), "system prompt, line 2, column 15: undefined variable `lead.plan`");
         let err = render_one("{{ campaing.name }}", &ctx(ContactType::First)).unwrap_err();
-        assert_eq!((err.line, err.column), (Some(1), Some(4)));
+        assert_eq!((err.line, err.column, err.variable.as_deref()), (Some(1), Some(4), Some("campaing")));
+    }
+
+    #[test]
+    fn an_undefined_variable_is_located_at_the_variable_not_at_what_used_it() {
+        // minijinja reports the filter, or the attribute after the missing one.
+        let err = render_one("Hi.\nPlan: {{ lead.plan | upper }}", &ctx(ContactType::First)).unwrap_err();
+        assert_eq!((err.line, err.column, err.variable.as_deref()), (Some(2), Some(10), Some("lead.plan")));
+        let err = render_one("{{ lead.first_name }} {{ lead.first_name.x.y }}", &ctx(ContactType::First)).unwrap_err();
+        assert_eq!((err.column, err.variable.as_deref()), (Some(26), Some("lead.first_name.x")));
+        let err = render_one("{% for call in history %}{% endfor %}", &ctx(ContactType::First)).unwrap_err();
+        assert_eq!((err.column, err.variable.as_deref()), (Some(16), Some("history")));
+    }
+
+    #[test]
+    fn agent_name_is_the_spoken_name_and_falls_back_to_the_label() {
+        let mut c = ctx(ContactType::First);
+        c.agent = AgentVars::new("Ava — sales", "Ava");
+        assert_eq!(render_one("{{ agent.name }}/{{ agent.label }}", &c).unwrap(), "Ava/Ava — sales");
+        c.agent = AgentVars::new("Ava — sales", "  ");
+        assert_eq!(render_one("{{ agent.name }}/{{ agent.label }}", &c).unwrap(), "Ava — sales/Ava — sales");
     }
 
     #[test]

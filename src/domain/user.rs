@@ -89,6 +89,10 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// What a member's stored password hash is until they set a password through their invite
+/// link: not a hash, so no password verifies against it.
+pub const NO_PASSWORD_HASH: &str = "!no password set";
+
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 

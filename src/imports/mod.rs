@@ -6,7 +6,10 @@
 //! any instance, once the lease expires) resumes after the last committed row.
 
 pub mod encoding;
+mod preview;
+mod report;
 mod retention;
+pub mod rows;
 pub mod sheet;
 mod worker;
 
@@ -15,10 +18,11 @@ use crate::db::campaigns::Campaign;
 use crate::db::imports::{LeadImport, NewImport};
 use crate::db::{self, DbConnection};
 use crate::domain::codes::codes;
-use crate::domain::spreadsheet::neutralize_cell;
 use crate::error::AppError;
 use crate::ids::{CampaignId, ImportId};
 use crate::services::Ctx;
+pub use preview::{ImportPreview, PreviewRow, Verdict, preview};
+pub use report::error_report;
 pub use retention::{Retention, purge_files};
 use sheet::{FileError, Mapping, Sheet, Target, delimiter_label};
 pub use worker::{BATCH_ROWS, step, work};
@@ -57,7 +61,7 @@ impl DuplicateMode {
 
 /// Imports listed on the upload page.
 const RECENT_IMPORTS: i64 = 10;
-/// Rows shown under each column while mapping.
+/// Rows shown under each column while mapping, and checked there.
 const SAMPLE_ROWS: usize = 5;
 
 /// The upload page: the campaign and its latest imports.
@@ -162,29 +166,38 @@ pub struct ImportView {
     pub encoding_guessed: bool,
     /// The columns to map (drafts whose file is still stored).
     pub columns: Vec<ColumnChoice>,
+    /// What the import would make of the first rows under that mapping (the same drafts).
+    pub preview: Option<ImportPreview>,
+    /// The duplicate handling chosen so far.
+    pub mode: DuplicateMode,
 }
 
-/// The import's page; a draft shows `mapping` when given (a refused start), else the
-/// stored one.
+/// The import's page; a draft shows the mapping and duplicate handling in `posted` when
+/// given (a refused start), else the stored ones.
 pub async fn view(
     ctx: &Ctx,
     campaign_id: CampaignId,
     import_id: ImportId,
-    mapping: Option<Mapping>,
+    posted: Option<(Mapping, DuplicateMode)>,
 ) -> Result<ImportView, AppError> {
     ctx.db
         .run(move |conn| {
             let campaign = db::campaigns::find(conn, campaign_id)?;
             let import = import_of(conn, campaign_id, import_id)?;
-            let mut columns = Vec::new();
+            let (mut columns, mut checked) = (Vec::new(), None);
+            let mut mode = import.duplicate_mode;
             if import.status == ImportStatus::Draft && import.file_purged_at.is_none() {
                 let sheet = sheet_of(conn, &import)?;
                 let headers = sheet.headers().map_err(unreadable)?;
                 let rows = sheet.first_rows(SAMPLE_ROWS);
-                let mapping = match mapping {
-                    Some(mapping) => mapping,
+                let mapping = match posted {
+                    Some((mapping, posted_mode)) => {
+                        mode = posted_mode;
+                        mapping
+                    }
                     None => stored_mapping(&import)?,
                 };
+                checked = Some(preview::check(conn, &campaign, &sheet, mapping.clone(), mode)?);
                 columns = headers
                     .into_iter()
                     .zip(mapping.0)
@@ -204,6 +217,8 @@ pub async fn view(
                 campaign,
                 import,
                 columns,
+                preview: checked,
+                mode,
             })
         })
         .await
@@ -235,9 +250,9 @@ pub async fn start(
                 });
             }
             let summary = format!(
-                "Started importing {} ({} rows, duplicates: {})",
+                "Started importing {} ({}, duplicates: {})",
                 import.file_name,
-                import.total_rows,
+                crate::domain::plural::counted(import.total_rows, "row"),
                 mode.as_str()
             );
             let change = Change {
@@ -255,24 +270,6 @@ pub async fn start(
 /// Where an import stands (the progress bar polls it).
 pub async fn progress(ctx: &Ctx, campaign_id: CampaignId, import_id: ImportId) -> Result<LeadImport, AppError> {
     ctx.db.run(move |conn| import_of(conn, campaign_id, import_id)).await
-}
-
-/// The error report as CSV: row, column, reason. Column names and reasons come from the
-/// uploaded file, so every cell is neutralised against formula injection.
-pub async fn error_report(ctx: &Ctx, campaign_id: CampaignId, import_id: ImportId) -> Result<Vec<u8>, AppError> {
-    ctx.db
-        .run(move |conn| {
-            import_of(conn, campaign_id, import_id)?;
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            let failed = |e: csv::Error| AppError::Unexpected(anyhow::anyhow!(e).context("writing the error report"));
-            writer.write_record(["row", "column", "reason"]).map_err(failed)?;
-            for (row, column, reason) in db::imports::errors(conn, import_id)? {
-                let cells = [row.to_string(), column, reason];
-                writer.write_record(cells.iter().map(|cell| neutralize_cell(cell).into_owned())).map_err(failed)?;
-            }
-            writer.into_inner().map_err(|e| AppError::Unexpected(anyhow::anyhow!(e.to_string())))
-        })
-        .await
 }
 
 /// The campaign called `name`, for the command line; the refusal names the campaigns there are.

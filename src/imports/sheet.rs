@@ -102,6 +102,8 @@ impl Target {
             "istest" | "test" | "testlead" => Target::IsTest,
             "consentsource" | "consent" | "optinsource" => Target::ConsentSource,
             "consentat" | "consenttime" | "consentdate" | "optinat" | "optindate" => Target::ConsentAt,
+            // voxdial's own facts in its lead exports (ids, attempts …) are not lead fields.
+            voxdial if voxdial.starts_with("voxdial") => Target::Ignore,
             _ => Target::Custom,
         }
     }

@@ -5,13 +5,13 @@ use std::ops::ControlFlow;
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::sheet::{Mapping, Target};
+use super::rows::{RowReader, row_number};
+use super::sheet::Target;
 use super::{DuplicateMode, sheet_of, stored_mapping};
 use crate::db::imports::{BatchCounts, LeadImport};
 use crate::db::leads::Provided;
 use crate::db::{self, DbConnection, write_tx};
-use crate::domain::lead::{LeadInput, LeadSource, RawLead};
-use crate::domain::phone::Region;
+use crate::domain::lead::{LeadSource, RawLead};
 use crate::error::AppError;
 use crate::ids::{CampaignId, ImportId};
 use crate::services::Ctx;
@@ -83,10 +83,8 @@ fn run(
     let job = Job {
         import_id,
         campaign_id: campaign.id,
-        region: campaign.default_region,
-        mapping: stored_mapping(&import)?,
+        rows: RowReader { mapping: stored_mapping(&import)?, headers, region: campaign.default_region },
         mode: import.duplicate_mode,
-        headers,
     };
     let mut reader = sheet.reader();
     // Rows already committed by an earlier (interrupted) run are skipped.
@@ -135,11 +133,8 @@ impl From<diesel::result::Error> for BatchError {
 struct Job {
     import_id: ImportId,
     campaign_id: CampaignId,
-    /// National numbers are read in the campaign's region.
-    region: Region,
-    mapping: Mapping,
+    rows: RowReader,
     mode: DuplicateMode,
-    headers: Vec<String>,
 }
 
 impl Job {
@@ -153,23 +148,12 @@ impl Job {
     ) -> diesel::QueryResult<BatchCounts> {
         let mut counts = BatchCounts { processed: batch.len() as i32, ..BatchCounts::default() };
         for (index, record) in batch {
-            // Spreadsheet row numbers: the header is row 1.
-            let row = *index as i32 + 2;
-            let record = match record {
-                Ok(record) => record,
-                Err(e) => {
-                    db::imports::add_error(conn, self.import_id, row, "", &format!("The row cannot be read: {e}"))?;
-                    counts.failed += 1;
-                    continue;
-                }
-            };
-            let raw = self.mapping.raw_lead(&self.headers, record);
-            let lead = match LeadInput::parse(&raw, Some(&self.region)) {
-                Ok(lead) => lead,
-                Err(errors) => {
-                    for error in errors {
-                        let column = self.mapping.column_of(&self.headers, error.field);
-                        db::imports::add_error(conn, self.import_id, row, &column, &error.message)?;
+            let (raw, lead) = match self.rows.read(record) {
+                Ok(read) => read,
+                Err(failure) => {
+                    let row = row_number(*index);
+                    for error in failure.errors {
+                        db::imports::add_error(conn, self.import_id, row, &error.column, &error.reason)?;
                     }
                     counts.failed += 1;
                     continue;
@@ -193,7 +177,7 @@ impl Job {
 
     /// The fields a row gives a value for; the others keep what the lead had.
     fn provided(&self, raw: &RawLead) -> Provided {
-        let given = |target: Target, value: &str| self.mapping.maps(&target) && !value.trim().is_empty();
+        let given = |target: Target, value: &str| self.rows.mapping.maps(&target) && !value.trim().is_empty();
         let names = given(Target::FullName, &raw.full_name);
         Provided {
             first_name: names || given(Target::FirstName, &raw.first_name),

@@ -2,6 +2,7 @@
 //! other providers (Vapi, Retell) can be added beside it.
 
 pub mod elevenlabs;
+pub mod measured;
 pub mod scripted;
 pub mod simulator;
 

@@ -38,7 +38,10 @@ pub struct AgentDetail {
 /// An agent as a person entered it, already parsed.
 #[derive(Debug, Clone)]
 pub struct AgentInput {
+    /// The label in voxdial.
     pub name: String,
+    /// What the voice calls itself; empty: its label.
+    pub spoken_name: String,
     pub provider_connection_id: ConnectionId,
     pub provider_agent_id: String,
     pub default_phone_number_id: Option<PhoneNumberId>,
@@ -49,6 +52,7 @@ impl AgentInput {
         AgentFields {
             provider_connection_id: self.provider_connection_id,
             name: &self.name,
+            spoken_name: &self.spoken_name,
             provider_agent_id: &self.provider_agent_id,
             default_phone_number_id: self.default_phone_number_id,
         }
@@ -231,6 +235,8 @@ impl ImportKind for AgentImport {
         let fields = AgentFields {
             provider_connection_id: connection.id,
             name,
+            // Providers have no spoken name: the agent speaks as its label until one is set.
+            spoken_name: "",
             provider_agent_id: &remote.agent_id,
             default_phone_number_id: None,
         };

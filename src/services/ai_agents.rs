@@ -24,7 +24,14 @@ pub struct Chosen {
     pub production: Option<VoiceAgent>,
     pub test: Option<VoiceAgent>,
     pub number: Option<PhoneNumber>,
-    pub template_name: Option<String>,
+    /// The template with the version its calls use.
+    pub template: Option<TemplateListItem>,
+}
+
+impl Chosen {
+    fn template_name(&self) -> Option<&str> {
+        self.template.as_ref().map(|t| t.template.name.as_str())
+    }
 }
 
 /// What one kind of lead would get.
@@ -51,6 +58,8 @@ pub struct Resolved {
     pub problems: Vec<String>,
     /// The settings differ from the saved ones.
     pub unsaved: bool,
+    /// The chosen template with the version calls would use.
+    pub template: Option<TemplateListItem>,
 }
 
 /// The pickable things.
@@ -136,7 +145,7 @@ pub async fn save(ctx: &Ctx, actor: &Actor, id: CampaignId, settings: AiAgentsSe
                 campaign.name,
                 name(&chosen.production),
                 name(&chosen.test),
-                chosen.template_name.as_deref().unwrap_or("none"),
+                chosen.template_name().unwrap_or("none"),
                 chosen.number.as_ref().map_or("none".to_owned(), |n| n.e164.to_string()),
             );
             audit::record(conn, &actor, campaigns::change("campaign.ai_agents", id, &summary), now)?;
@@ -166,11 +175,11 @@ pub(super) fn load_chosen(conn: &mut DbConnection, settings: &AiAgentsSettings) 
     let test = agent(settings.test_agent_id, "test agent")?;
     let number =
         settings.phone_number_id.map(|id| existing(db::phone_numbers::find(conn, id), "phone number")).transpose()?;
-    let template_name = settings
+    let template = settings
         .prompt_template_id
-        .map(|id| existing(db::templates::find(conn, id), "prompt template").map(|t| t.name))
+        .map(|id| existing(db::templates::summary(conn, id), "prompt template"))
         .transpose()?;
-    Ok(Chosen { production, test, number, template_name })
+    Ok(Chosen { production, test, number, template })
 }
 
 /// The panel's content: a chosen row that no longer exists is its only problem.
@@ -184,13 +193,13 @@ fn resolve(
     let chosen = match load_chosen(conn, settings) {
         Ok(chosen) => chosen,
         Err(AppError::Validation(message)) => {
-            return Ok(Resolved { effective: None, problems: vec![message], unsaved });
+            return Ok(Resolved { effective: None, problems: vec![message], unsaved, template: None });
         }
         Err(e) => return Err(e),
     };
     let effective = effective(conn, settings, &chosen)?;
     let problems = local_problems(conn, campaign, settings, &chosen, now)?;
-    Ok(Resolved { effective: Some(effective), problems, unsaved })
+    Ok(Resolved { effective: Some(effective), problems, unsaved, template: chosen.template })
 }
 
 /// Resolves with the same domain functions a call uses.
@@ -234,7 +243,7 @@ fn local_problems(
         }
     }
     if let Some(template_id) = settings.prompt_template_id {
-        let latest = db::templates::latest_version(conn, template_id)?;
+        let published = db::templates::published(conn, template_id)?;
         let sample = match db::leads::newest_in_campaign(conn, campaign.id)? {
             Some(lead_id) => PreviewLead::Lead(lead_id),
             None => PreviewLead::Sample,
@@ -243,15 +252,15 @@ fn local_problems(
         context.campaign_name = campaign.name.clone();
         context.campaign_description = campaign.description.clone();
         if let Some(agent) = &chosen.production {
-            context.agent_name = agent.name.clone();
+            context.agent = agent.vars();
         }
         let source =
-            PromptSource { system_prompt: &latest.system_prompt, first_message: latest.first_message.as_deref() };
+            PromptSource { system_prompt: &published.system_prompt, first_message: published.first_message.as_deref() };
         if let Err(error) = prompt::check_all_branches(source, &context) {
             problems.push(format!(
                 "The template “{}” (version {}) does not render for {}: {error}",
-                chosen.template_name.as_deref().unwrap_or("?"),
-                latest.version,
+                chosen.template_name().unwrap_or("?"),
+                published.version,
                 if sample == PreviewLead::Sample { "the sample lead" } else { "the campaign's newest lead" }
             ));
         }

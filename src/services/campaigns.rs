@@ -46,6 +46,7 @@ pub struct Overview {
     pub campaign: Campaign,
     /// `None` when a choice points at a row that no longer exists (the AI Agents tab says which).
     pub chosen: Option<Chosen>,
+    pub pipeline: db::pipeline::PipelineSummary,
 }
 
 /// Campaigns by name; archived ones only when asked for.
@@ -62,7 +63,8 @@ pub async fn overview(ctx: &Ctx, id: CampaignId) -> Result<Overview, AppError> {
         .run(move |conn| {
             let campaign = db::campaigns::find(conn, id)?;
             let chosen = ai_agents::load_chosen(conn, &campaign.ai_agents()).ok();
-            Ok(Overview { campaign, chosen })
+            let pipeline = db::pipeline::campaign_summary(conn, id)?;
+            Ok(Overview { campaign, chosen, pipeline })
         })
         .await
 }

@@ -16,6 +16,7 @@ use crate::domain::dialing::Profile;
 use crate::domain::dialing::profiles::profile_for_number;
 use crate::domain::dialing::rules::{DialBlock, DialerRules};
 use crate::domain::lead::lead_zone;
+use crate::domain::plural::counted;
 use crate::error::AppError;
 use crate::ids::CampaignId;
 use crate::services::Ctx;
@@ -140,12 +141,12 @@ pub async fn save_rules(ctx: &Ctx, actor: Actor, campaign_id: CampaignId, rules:
             let campaign = db::campaigns::find(conn, campaign_id)?;
             db::dialer::save_rules(conn, campaign_id, &rules, now)?;
             let summary = format!(
-                "Set the dialer rules of “{}”: windows {}; {} attempts ({} a day); {} calls at once, {} a minute",
+                "Set the dialer rules of “{}”: windows {}; {} ({} a day); {} at once, {} a minute",
                 campaign.name,
                 rules.windows.to_text(),
-                rules.max_attempts_total,
+                counted(rules.max_attempts_total, "attempt"),
                 rules.max_attempts_per_day,
-                rules.max_concurrent_calls,
+                counted(rules.max_concurrent_calls, "call"),
                 rules.max_calls_per_minute
             );
             record(conn, &actor, "dialer.rules", campaign_id, &summary, now)

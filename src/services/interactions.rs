@@ -1,6 +1,6 @@
 //! Reading calls: the filtered, keyset-paged call list and everything the call page shows.
 
-use crate::db::call_lists::{CallFilter, CallRow};
+use crate::db::call_lists::{CallCursor, CallFilter, CallRow};
 use crate::db::interactions::{Interaction, TranscriptTurn};
 use crate::db::leads::Lead;
 use crate::db::paging::{Page, fetch_size};
@@ -16,19 +16,23 @@ pub const PAGE_SIZE: i64 = 50;
 
 /// A page of the call list and what its filters offer.
 pub struct CallList {
-    pub calls: Page<CallRow, InteractionId>,
+    pub calls: Page<CallRow, CallCursor>,
     pub campaigns: Vec<(CampaignId, String)>,
     pub agents: Vec<(AgentId, String)>,
 }
 
-pub async fn list(ctx: &Ctx, filter: CallFilter, before: Option<InteractionId>) -> Result<CallList, AppError> {
+pub async fn list(ctx: &Ctx, filter: CallFilter, before: Option<CallCursor>) -> Result<CallList, AppError> {
     ctx.db
         .run(move |conn| {
             let rows = db::call_lists::page(conn, &filter, before, fetch_size(PAGE_SIZE))?;
+            let by_score = filter.best_score_first;
             let agents =
                 db::agents::list(conn, &Default::default())?.into_iter().map(|a| (a.agent.id, a.agent.name)).collect();
             Ok(CallList {
-                calls: Page::from_overfetch(rows, PAGE_SIZE, |c| c.id),
+                calls: Page::from_overfetch(rows, PAGE_SIZE, |c| CallCursor {
+                    score: c.score.filter(|_| by_score),
+                    id: c.id,
+                }),
                 campaigns: db::campaigns::names(conn)?,
                 agents,
             })
@@ -45,10 +49,8 @@ pub struct CallView {
     pub template: Option<(String, TemplateVersion)>,
     pub transcript: Vec<TranscriptTurn>,
     pub has_recording: bool,
-    /// The provider's data collection results, by name.
-    pub collected: Vec<(String, String)>,
-    /// The provider's evaluation criteria results, by name.
-    pub criteria: Vec<(String, String)>,
+    /// The provider's analysis and the pipeline's runs.
+    pub findings: super::pipeline::CallFindings,
     pub analysis_pretty: Option<String>,
     pub events: Vec<WebhookEvent>,
 }
@@ -71,27 +73,10 @@ fn load_view(conn: &mut DbConnection, id: InteractionId) -> Result<CallView, App
     };
     let analysis: Option<serde_json::Value> =
         call.provider_analysis.as_deref().and_then(|a| serde_json::from_str(a).ok());
-    let pairs = |key: &str, field: &str| -> Vec<(String, String)> {
-        analysis
-            .as_ref()
-            .and_then(|a| a.get(key))
-            .and_then(|v| v.as_object())
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|(name, item)| {
-                        let value = item.get(field).unwrap_or(item);
-                        (name.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_owned))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     Ok(CallView {
         transcript: db::interactions::transcript(conn, id)?,
         has_recording: db::recordings::exists_for(conn, id)?,
-        collected: pairs("data_collection_results", "value"),
-        criteria: pairs("evaluation_criteria_results", "result"),
+        findings: super::pipeline::call_findings(conn, &call)?,
         analysis_pretty: analysis.as_ref().and_then(|a| serde_json::to_string_pretty(a).ok()),
         events: db::webhook_events::for_interaction(conn, id)?,
         call,

@@ -73,26 +73,36 @@ pub async fn list(ctx: &Ctx, query: LeadQuery) -> Result<LeadList, AppError> {
     ctx.db
         .run(move |conn| {
             let campaign = query.campaign_id.map(|id| db::campaigns::find(conn, id)).transpose()?;
-            let mut filter =
-                LeadFilter { campaign_id: query.campaign_id, status: query.status, is_test: query.is_test, ids: None };
-            let mut truncated_search = false;
-            let term = search_key(&query.search);
-            if !term.is_empty() {
-                let campaign_ids = match &campaign {
-                    Some(c) => vec![c.id],
-                    None => db::campaigns::all_ids(conn)?,
-                };
-                let phone = phone_prefix(&query.search, campaign.as_ref().map(|c| c.default_region));
-                let (ids, cut) = db::lead_lists::search_candidates(conn, &campaign_ids, &term, phone.as_deref())?;
-                filter.ids = Some(ids);
-                truncated_search = cut;
-            }
+            let (filter, truncated_search) = filter_of(conn, &query, campaign.as_ref())?;
             let page = db::lead_lists::page(conn, &filter, query.sort, &query.at, PAGE_SIZE)?;
             let ids: Vec<LeadId> = page.rows.iter().map(|row| row.id).collect();
             let last_outcomes = db::interactions::last_outcomes(conn, &ids)?;
             Ok(LeadList { campaign, page, truncated_search, last_outcomes })
         })
         .await
+}
+
+/// The list filter a query stands for, its search resolved to candidate ids; the flag says
+/// whether the search matched more leads than it looks at.
+pub fn filter_of(
+    conn: &mut DbConnection,
+    query: &LeadQuery,
+    campaign: Option<&Campaign>,
+) -> Result<(LeadFilter, bool), AppError> {
+    let mut filter =
+        LeadFilter { campaign_id: query.campaign_id, status: query.status, is_test: query.is_test, ids: None };
+    let term = search_key(&query.search);
+    if term.is_empty() {
+        return Ok((filter, false));
+    }
+    let campaign_ids = match campaign {
+        Some(c) => vec![c.id],
+        None => db::campaigns::all_ids(conn)?,
+    };
+    let phone = phone_prefix(&query.search, campaign.map(|c| c.default_region));
+    let (ids, cut) = db::lead_lists::search_candidates(conn, &campaign_ids, &term, phone.as_deref())?;
+    filter.ids = Some(ids);
+    Ok((filter, cut))
 }
 
 /// A search that looks like a phone number also matches phones: the full number when it
@@ -119,6 +129,8 @@ pub struct LeadDetail {
     pub zone: Option<LeadZone>,
     /// Why "Call now" cannot work for this lead, shown before anyone clicks.
     pub call_block: Option<CallBlock>,
+    /// The lead's own wall-clock time now ("Sun 14:05"), when its zone is known.
+    pub local_now: Option<String>,
 }
 
 /// Why a manual call cannot work, and where to fix it.
@@ -130,6 +142,7 @@ pub struct CallBlock {
 }
 
 pub async fn detail(ctx: &Ctx, id: LeadId) -> Result<LeadDetail, AppError> {
+    let now = ctx.clock.now_utc();
     ctx.db
         .run(move |conn| {
             let lead = db::leads::find(conn, id)?;
@@ -137,7 +150,8 @@ pub async fn detail(ctx: &Ctx, id: LeadId) -> Result<LeadDetail, AppError> {
             let timeline = db::call_lists::timeline(conn, lead.id, TIMELINE_CALLS)?;
             let zone = lead_zone(lead.timezone, &lead.phone, Some(campaign.timezone));
             let call_block = call_block(conn, &lead, &campaign)?;
-            Ok(LeadDetail { lead, campaign, timeline, zone, call_block })
+            let local_now = zone.map(|z| now.with_timezone(&z.zone).format("%a %H:%M").to_string());
+            Ok(LeadDetail { lead, campaign, timeline, zone, call_block, local_now })
         })
         .await
 }
@@ -294,7 +308,12 @@ pub async fn bulk(ctx: &Ctx, actor: &Actor, ids: Vec<LeadId>, action: BulkAction
     ctx.db
         .write(move |conn| {
             let changed = apply(conn, &ids, action, now)?;
-            let summary = format!("{}: {changed} lead(s) (ids {})", action.done(), join_ids(&ids));
+            let summary = format!(
+                "{}: {} (ids {})",
+                action.done(),
+                crate::domain::plural::counted(changed, "lead"),
+                join_ids(&ids)
+            );
             let action = action.audit_action();
             audit::record(
                 conn,

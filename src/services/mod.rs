@@ -12,21 +12,27 @@ pub mod connections;
 pub mod dashboard;
 pub mod dialer;
 pub mod dnc;
+pub mod exports;
 pub mod inbound_routing;
 pub mod installation;
 pub mod interactions;
+pub mod invites;
+pub mod lead_queue;
 pub mod leads;
 pub mod phone_numbers;
+pub mod pipeline;
 pub mod prompt_context;
 pub mod provider_import;
 pub mod team;
 pub mod templates;
+pub mod timezones;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::crypto::SecretBox;
 use crate::db::Db;
+use crate::monitoring::Metrics;
 use crate::provider::ProviderFactory;
 
 /// What services depend on, built once by `app.rs` (or by a test, with a fixed clock and
@@ -39,6 +45,8 @@ pub struct Ctx {
     pub secrets: SecretBox,
     pub instance_id: InstanceId,
     pub settings: Arc<ServiceSettings>,
+    /// This application's metrics (R-METRICS); its own, so apps sharing a process never mix figures.
+    pub metrics: Metrics,
 }
 
 /// Names this process in leases and claims it takes on shared work.

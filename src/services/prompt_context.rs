@@ -9,7 +9,7 @@ use crate::db::leads::Lead;
 use crate::db::{self, DbConnection};
 use crate::domain::interaction::ContactType;
 use crate::domain::lead::lead_zone;
-use crate::domain::prompt::{LeadVars, PreviousInteraction, PromptContext, sample_context};
+use crate::domain::prompt::{AgentVars, LeadVars, PreviousInteraction, PromptContext, sample_context};
 use crate::error::AppError;
 use crate::ids::LeadId;
 
@@ -42,7 +42,7 @@ pub fn context_for_lead(
     conn: &mut DbConnection,
     lead: &Lead,
     campaign: &Campaign,
-    agent_name: &str,
+    agent: &AgentVars,
     contact_type: ContactType,
     now: DateTime<Utc>,
 ) -> Result<PromptContext, AppError> {
@@ -58,7 +58,7 @@ pub fn context_for_lead(
         lead: lead_vars(lead),
         campaign_name: campaign.name.clone(),
         campaign_description: campaign.description.clone(),
-        agent_name: agent_name.to_owned(),
+        agent: agent.clone(),
         contact_type,
         attempt_number: lead.attempt_count + 1,
         previous_interactions,
@@ -79,7 +79,7 @@ impl PreviewLead {
     }
 }
 
-/// The context for a preview: the sample lead, or a real one with its campaign's agent name.
+/// The context for a preview: the sample lead, or a real one with its campaign's agent.
 pub fn preview_context(
     conn: &mut DbConnection,
     lead: PreviewLead,
@@ -91,9 +91,14 @@ pub fn preview_context(
         PreviewLead::Lead(id) => {
             let lead = db::leads::find(conn, id)?;
             let campaign = db::campaigns::find(conn, lead.campaign_id)?;
-            let agent_name = db::agents::find_optional(conn, campaign.production_agent_id)?
-                .map_or_else(|| "your agent".to_owned(), |a| a.name);
-            context_for_lead(conn, &lead, &campaign, &agent_name, contact_type, now)
+            let agent = campaign_agent(conn, &campaign)?;
+            context_for_lead(conn, &lead, &campaign, &agent, contact_type, now)
         }
     }
+}
+
+/// The campaign's production agent, or a stand-in when it has none.
+pub fn campaign_agent(conn: &mut DbConnection, campaign: &Campaign) -> Result<AgentVars, AppError> {
+    Ok(db::agents::find_optional(conn, campaign.production_agent_id)?
+        .map_or_else(|| AgentVars::new("your agent", ""), |agent| agent.vars()))
 }

@@ -1,21 +1,67 @@
 //! The team, as admins manage it: members, their roles, disabling and password resets,
-//! with at least one active admin kept at all times.
+//! with at least one active admin kept at all times, and what members may change. Invite
+//! links are in [`super::invites`].
 
 use chrono::NaiveDateTime;
 
 use super::accounts::PasswordEntry;
 use crate::audit::{self, Actor, Change};
 use crate::auth::password::PasswordHasher;
+use crate::db::invites::Invite;
 use crate::db::users::User;
+use crate::db::workspace::WorkspaceSettings;
 use crate::db::{self, DbConnection};
 use crate::domain::user::{Email, NewPassword, PersonName, Role};
 use crate::error::AppError;
 use crate::ids::UserId;
 use crate::services::Ctx;
 
-/// Everyone, active first, by name.
-pub async fn members(ctx: &Ctx) -> Result<Vec<User>, AppError> {
-    ctx.db.run(|conn| Ok(db::users::list(conn)?)).await
+/// What the Team page shows.
+pub struct TeamOverview {
+    /// Everyone, active first, by name.
+    pub members: Vec<User>,
+    /// The invite links neither used nor revoked (expired ones too).
+    pub open_invites: Vec<Invite>,
+    pub settings: WorkspaceSettings,
+}
+
+pub async fn overview(ctx: &Ctx) -> Result<TeamOverview, AppError> {
+    ctx.db
+        .run(|conn| {
+            Ok(TeamOverview {
+                members: db::users::list(conn)?,
+                open_invites: db::invites::open(conn)?,
+                settings: db::workspace::settings(conn)?,
+            })
+        })
+        .await
+}
+
+/// Lets members change prompt templates, voice agents and campaigns' AI Agents settings, or
+/// keeps those to admins (the default). Returns whether the setting changed.
+pub async fn set_members_edit_ai_setup(ctx: &Ctx, actor: Actor, allowed: bool) -> Result<bool, AppError> {
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            if db::workspace::settings(conn)?.members_edit_ai_setup == allowed {
+                return Ok(false);
+            }
+            db::workspace::set_members_edit_ai_setup(conn, allowed, now)?;
+            let summary = if allowed {
+                "Allowed members to edit prompt templates, voice agents and campaigns' AI Agents settings"
+            } else {
+                "Kept prompt templates, voice agents and campaigns' AI Agents settings to admins"
+            };
+            let change = Change {
+                action: "workspace.members_edit_ai_setup",
+                object_kind: "workspace",
+                object_id: None,
+                summary,
+            };
+            audit::record(conn, &actor, change, now)?;
+            Ok(true)
+        })
+        .await
 }
 
 /// A new team member, validated.
@@ -78,7 +124,9 @@ pub async fn disable(ctx: &Ctx, actor: Actor, id: UserId) -> Result<String, AppE
             ensure_an_admin_remains(conn, &target)?;
             db::users::set_disabled(conn, id, true, now)?;
             db::sessions::delete_for_user(conn, id)?;
-            let summary = format!("Disabled {} and ended their sessions", target.name);
+            let revoked = db::invites::revoke_open(conn, id, now)? > 0;
+            let link = if revoked { " and revoked their invite link" } else { "" };
+            let summary = format!("Disabled {} and ended their sessions{link}", target.name);
             record(conn, &actor, "user.disable", id, &summary, now)?;
             Ok(target.name)
         })
@@ -114,7 +162,10 @@ pub async fn reset_password(
         .write(move |conn| {
             db::users::set_password_hash(conn, id, &hash, now)?;
             db::sessions::delete_for_user(conn, id)?;
-            let summary = format!("Reset the password of {} and ended their sessions", target.name);
+            // A password set here closes the member's invite link, if any.
+            let revoked = db::invites::revoke_open(conn, id, now)? > 0;
+            let link = if revoked { " and revoked their invite link" } else { "" };
+            let summary = format!("Reset the password of {} and ended their sessions{link}", target.name);
             record(conn, &actor, "user.password_reset", id, &summary, now)?;
             Ok(target.name)
         })
@@ -133,7 +184,8 @@ fn ensure_an_admin_remains(conn: &mut DbConnection, target: &User) -> Result<(),
     Ok(())
 }
 
-fn record(
+/// Records a change to a member in the audit log.
+pub(super) fn record(
     conn: &mut DbConnection,
     actor: &Actor,
     action: &str,

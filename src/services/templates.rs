@@ -1,5 +1,6 @@
-//! Voice prompt templates. Every save is a new version, and only after every contact-type
-//! branch rendered for the chosen lead (R-PROMPT-VARS); previews render the same way.
+//! Voice prompt templates. The editor saves a draft, and only after every contact-type
+//! branch rendered for the chosen lead (R-PROMPT-VARS); previews render the same way. Calls
+//! use the published version: publishing turns the draft into the next version.
 
 use chrono::{DateTime, Utc};
 use diesel::OptionalExtension as _;
@@ -11,6 +12,7 @@ use crate::db::templates::{PromptTemplate, TemplateListItem, TemplateVersion, Ve
 use crate::db::{self, DbConnection};
 use crate::domain::interaction::ContactType;
 use crate::domain::prompt::{self, PromptContext, PromptSource, RenderedPrompt, TemplateError};
+use crate::domain::text_diff::{Hunk, line_diff};
 use crate::error::AppError;
 use crate::ids::TemplateId;
 use crate::services::prompt_context::{PreviewLead, preview_context};
@@ -19,7 +21,7 @@ use crate::services::prompt_context::{PreviewLead, preview_context};
 const PREVIEW_LEADS: i64 = 25;
 
 /// A template's text.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateText {
     pub system_prompt: String,
     /// `None`: the agent's own first message.
@@ -29,6 +31,43 @@ pub struct TemplateText {
 impl TemplateText {
     fn source(&self) -> PromptSource<'_> {
         PromptSource { system_prompt: &self.system_prompt, first_message: self.first_message.as_deref() }
+    }
+
+    fn of_version(version: &TemplateVersion) -> TemplateText {
+        TemplateText { system_prompt: version.system_prompt.clone(), first_message: version.first_message.clone() }
+    }
+
+    /// The draft when there is one, else the published text.
+    fn current(template: &PromptTemplate, published: Option<&TemplateVersion>) -> TemplateText {
+        match template.draft() {
+            Some((system_prompt, first_message)) => TemplateText {
+                system_prompt: system_prompt.to_owned(),
+                first_message: first_message.map(str::to_owned),
+            },
+            None => published.map(TemplateText::of_version).unwrap_or_default(),
+        }
+    }
+}
+
+/// What changed from one text of a template to another, part by part.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub first_message: Vec<Hunk>,
+    pub system_prompt: Vec<Hunk>,
+}
+
+impl Changes {
+    fn between(old: &TemplateText, new: &TemplateText) -> Changes {
+        let first = |t: &TemplateText| t.first_message.clone().unwrap_or_default();
+        Changes {
+            first_message: line_diff(&first(old), &first(new)),
+            system_prompt: line_diff(&old.system_prompt, &new.system_prompt),
+        }
+    }
+
+    /// Each part with its title, in the editor's order.
+    pub fn parts(&self) -> [(&'static str, &[Hunk]); 2] {
+        [("First message", &self.first_message), ("System prompt", &self.system_prompt)]
     }
 }
 
@@ -62,8 +101,12 @@ pub struct Preview {
 pub struct Editor {
     /// `None` for a template not saved yet.
     pub template: Option<PromptTemplate>,
-    pub latest: Option<TemplateVersion>,
+    /// The text the editor opens with: the draft, else the published version.
+    pub text: TemplateText,
+    /// Newest first: the first is the published version.
     pub versions: Vec<VersionListItem>,
+    /// The draft's changes to the published version; empty without a draft.
+    pub unpublished: Changes,
     /// Recent leads to preview with, and their campaign's name.
     pub leads: Vec<(Lead, String)>,
     /// Names of the campaigns using the template.
@@ -71,20 +114,25 @@ pub struct Editor {
     pub preview: Preview,
 }
 
-impl Editor {
-    /// The latest version number; 0 before the first save.
-    pub fn current_version(&self) -> i32 {
-        self.latest.as_ref().map_or(0, |v| v.version)
-    }
-}
-
-/// One version of a template.
+/// One version of a template and what it changed.
 #[derive(Debug, Clone)]
 pub struct VersionDetail {
     pub template: PromptTemplate,
     pub version: TemplateVersion,
-    pub latest: i32,
-    pub author: Option<String>,
+    /// The published version's number.
+    pub published: i32,
+    pub author: String,
+    /// The changes from the version before (from nothing for version 1).
+    pub changes: Changes,
+}
+
+/// What saving the editor's text did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// A draft with unpublished changes.
+    Draft,
+    /// The text is the published version's (which the number is): no draft is left.
+    Published(i32),
 }
 
 pub async fn list(ctx: &Ctx) -> Result<Vec<TemplateListItem>, AppError> {
@@ -102,28 +150,36 @@ pub async fn editor(ctx: &Ctx, id: Option<TemplateId>, request: Option<PreviewRe
     let now = ctx.clock.now_utc();
     ctx.db
         .run(move |conn| {
-            let (template, latest, versions, used_by) = match id {
+            let (template, versions, used_by) = match id {
                 Some(id) => (
                     Some(db::templates::find(conn, id)?),
-                    Some(db::templates::latest_version(conn, id)?),
                     db::templates::versions(conn, id)?,
                     db::templates::campaigns_using(conn, id)?,
                 ),
-                None => (None, None, Vec::new(), Vec::new()),
+                None => (None, Vec::new(), Vec::new()),
+            };
+            let published = versions.first().map(|item| &item.version);
+            let text = template.as_ref().map(|t| TemplateText::current(t, published)).unwrap_or_default();
+            let unpublished = match (&template, published) {
+                (Some(t), Some(published)) if t.draft().is_some() => {
+                    Changes::between(&TemplateText::of_version(published), &text)
+                }
+                _ => Changes::default(),
             };
             let request = request.unwrap_or_else(|| PreviewRequest {
-                text: latest.as_ref().map(text_of).unwrap_or_default(),
+                text: text.clone(),
                 lead: PreviewLead::Sample,
                 contact_type: ContactType::First,
             });
             let preview = render_preview(conn, &request, now)?;
             let leads = db::leads::recent_with_campaign(conn, PREVIEW_LEADS)?;
-            Ok(Editor { template, latest, versions, leads, used_by, preview })
+            Ok(Editor { template, text, versions, unpublished, leads, used_by, preview })
         })
         .await
 }
 
-/// Saves a new template as version 1; a name in use is a [`AppError::Conflict`].
+/// Saves a new template and publishes it as version 1 (no campaign can use it yet); a
+/// name in use is a [`AppError::Conflict`].
 pub async fn create(ctx: &Ctx, actor: &Actor, input: TemplateInput) -> Result<TemplateId, AppError> {
     check(ctx, &input).await?;
     let actor = actor.clone();
@@ -134,17 +190,17 @@ pub async fn create(ctx: &Ctx, actor: &Actor, input: TemplateInput) -> Result<Te
                 db::templates::insert_template(c, &input.name, &input.description, now)
             })?
             .ok_or_else(|| name_taken(&input.name))?;
-            append(conn, id, &input.text, &actor, now)?;
-            let summary = format!("Created the prompt template “{}” (version 1)", input.name);
+            publish_text(conn, id, &input.text, &actor, now)?;
+            let summary = format!("Created the prompt template “{}” and published version 1", input.name);
             audit::record(conn, &actor, change("prompt_template.create", id, &summary), now)?;
             Ok(id)
         })
         .await
 }
 
-/// Saves the next version, renaming the template when the name changed; returns the
-/// version's number.
-pub async fn save_version(ctx: &Ctx, actor: &Actor, id: TemplateId, input: TemplateInput) -> Result<i32, AppError> {
+/// Saves the editor's text as the draft (calls keep the published version) and the name
+/// and description at once, which calls do not use.
+pub async fn save_draft(ctx: &Ctx, actor: &Actor, id: TemplateId, input: TemplateInput) -> Result<Saved, AppError> {
     check(ctx, &input).await?;
     let actor = actor.clone();
     let now = ctx.clock.now();
@@ -155,29 +211,52 @@ pub async fn save_version(ctx: &Ctx, actor: &Actor, id: TemplateId, input: Templ
                 db::templates::update_template(c, id, &input.name, &input.description, now)
             })?
             .ok_or_else(|| name_taken(&input.name))?;
-            let version = append(conn, id, &input.text, &actor, now)?;
-            let mut summary = format!("Saved version {version} of the prompt template “{}”", input.name);
+            let saved = keep_as_draft(conn, id, &input.text, now)?;
+            let mut summary = match saved {
+                Saved::Draft => format!("Saved the draft of the prompt template “{}”", input.name),
+                Saved::Published(version) => {
+                    format!("Saved the prompt template “{}” as its published version {version}", input.name)
+                }
+            };
             if before.name != input.name {
                 summary.push_str(&format!(" (renamed from “{}”)", before.name));
             }
             audit::record(conn, &actor, change("prompt_template.update", id, &summary), now)?;
+            Ok(saved)
+        })
+        .await
+}
+
+/// Publishes the draft as the next version, which calls use from now on; returns its number.
+pub async fn publish(ctx: &Ctx, actor: &Actor, id: TemplateId) -> Result<i32, AppError> {
+    let actor = actor.clone();
+    let now = ctx.clock.now();
+    ctx.db
+        .write(move |conn| {
+            let template = db::templates::find(conn, id)?;
+            let Some((system_prompt, first_message)) = template.draft() else {
+                return Err(AppError::validation("Nothing to publish: the draft is the published version"));
+            };
+            let version = db::templates::add_version(conn, id, system_prompt, first_message, actor.user_id, now)?;
+            let summary = format!("Published version {version} of the prompt template “{}”", template.name);
+            audit::record(conn, &actor, change("prompt_template.publish", id, &summary), now)?;
             Ok(version)
         })
         .await
 }
 
-/// Saves an old version's text as the next version; returns the new version's number.
-pub async fn restore(ctx: &Ctx, actor: &Actor, id: TemplateId, number: i32) -> Result<i32, AppError> {
+/// Copies an old version's text into the draft, to publish again after a look.
+pub async fn restore(ctx: &Ctx, actor: &Actor, id: TemplateId, number: i32) -> Result<Saved, AppError> {
     let actor = actor.clone();
     let now = ctx.clock.now();
     ctx.db
         .write(move |conn| {
             let template = db::templates::find(conn, id)?;
             let old = db::templates::version(conn, id, number)?;
-            let version = append(conn, id, &text_of(&old), &actor, now)?;
-            let summary = format!("Restored version {number} of “{}” as version {version}", template.name);
+            let saved = keep_as_draft(conn, id, &TemplateText::of_version(&old), now)?;
+            let summary = format!("Copied version {number} of “{}” into its draft", template.name);
             audit::record(conn, &actor, change("prompt_template.restore", id, &summary), now)?;
-            Ok(version)
+            Ok(saved)
         })
         .await
 }
@@ -187,18 +266,37 @@ pub async fn version(ctx: &Ctx, id: TemplateId, number: i32) -> Result<VersionDe
         .run(move |conn| {
             let template = db::templates::find(conn, id)?;
             let version = db::templates::version(conn, id, number)?;
-            let latest = db::templates::latest_version(conn, id)?.version;
-            let author = match version.created_by {
-                Some(user_id) => db::users::find(conn, user_id).optional()?.map(|u| u.name),
-                None => None,
+            let before = match number {
+                1 => None,
+                _ => db::templates::version(conn, id, number - 1).optional()?,
             };
-            Ok(VersionDetail { template, version, latest, author })
+            let published = db::templates::published(conn, id)?.version;
+            let author = db::templates::author(conn, &version)?;
+            let before = before.as_ref().map(TemplateText::of_version).unwrap_or_default();
+            let changes = Changes::between(&before, &TemplateText::of_version(&version));
+            Ok(VersionDetail { template, version, published, author, changes })
         })
         .await
 }
 
-/// Appends `text` as the template's next version, written by `actor`.
-fn append(
+/// Keeps `text` as the draft, or drops the draft when `text` is the published version's.
+fn keep_as_draft(
+    conn: &mut DbConnection,
+    id: TemplateId,
+    text: &TemplateText,
+    now: chrono::NaiveDateTime,
+) -> Result<Saved, AppError> {
+    let published = db::templates::published(conn, id).optional()?;
+    if let Some(published) = published.filter(|p| TemplateText::of_version(p) == *text) {
+        db::templates::set_draft(conn, id, None, now)?;
+        return Ok(Saved::Published(published.version));
+    }
+    db::templates::set_draft(conn, id, Some((&text.system_prompt, text.first_message.as_deref())), now)?;
+    Ok(Saved::Draft)
+}
+
+/// Publishes `text` as the template's next version, by `actor`.
+fn publish_text(
     conn: &mut DbConnection,
     id: TemplateId,
     text: &TemplateText,
@@ -206,10 +304,6 @@ fn append(
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<i32> {
     db::templates::add_version(conn, id, &text.system_prompt, text.first_message.as_deref(), actor.user_id, now)
-}
-
-fn text_of(version: &TemplateVersion) -> TemplateText {
-    TemplateText { system_prompt: version.system_prompt.clone(), first_message: version.first_message.clone() }
 }
 
 fn name_taken(name: &str) -> AppError {

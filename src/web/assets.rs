@@ -7,11 +7,13 @@ use actix_web::{HttpResponse, get, web};
 
 const HTMX_JS: &str = include_str!("../../static/htmx-2.0.11.min.js");
 const APP_CSS: &str = include_str!("../../static/app.css");
+const EDITOR_JS: &str = include_str!("../../static/editor.js");
+const TIMEZONE_JS: &str = include_str!("../../static/timezone.js");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// Changes whenever our own assets change, for cache-busting `?v=` parameters.
 static VERSION: LazyLock<String> = LazyLock::new(|| {
-    let digest = crate::crypto::sha256_hex(APP_CSS.as_bytes());
+    let digest = crate::crypto::sha256_hex([APP_CSS, EDITOR_JS, TIMEZONE_JS].concat().as_bytes());
     digest[..12].to_owned()
 });
 
@@ -28,6 +30,8 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
     let (body, content_type) = match name.as_str() {
         "htmx-2.0.11.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "editor.js" => (EDITOR_JS, "text/javascript; charset=utf-8"),
+        "timezone.js" => (TIMEZONE_JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => {
             return HttpResponse::NotFound().content_type("text/plain").body("not found");

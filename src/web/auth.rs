@@ -14,6 +14,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
 use crate::services::accounts::{self, FirstAdmin, LoginAttempt, LoginVerdict};
+use crate::services::timezones;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(setup_page).service(setup).service(login_page).service(login).service(logout);
@@ -35,6 +36,8 @@ struct SetupForm {
     password: String,
     #[serde(default)]
     password_confirmation: String,
+    #[serde(default)]
+    browser_timezone: String,
 }
 
 impl SetupForm {
@@ -73,6 +76,7 @@ async fn setup(
     };
     let throttle = LoginThrottle::from_settings(&state.settings);
     let user_id = accounts::set_up(&state.ctx, &state.hasher, throttle, client_ip(&req, &state), admin).await?;
+    timezones::adopt_browser_zone(&state.ctx, user_id, &form.browser_timezone).await?;
     TypedSession::from_request(&req).log_in(user_id)?;
     redirect_with_flash(&req, "/", FlashKind::Success, "Welcome to voxdial. Your admin account is ready.")
 }
@@ -99,6 +103,9 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The browser's zone (filled in by a script), adopted by a user who has none yet.
+    #[serde(default)]
+    browser_timezone: String,
 }
 
 #[get("/login")]
@@ -126,13 +133,14 @@ async fn login(
     ctx: PageCtx,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let LoginForm { email, password, next } = form.into_inner();
+    let LoginForm { email, password, next, browser_timezone } = form.into_inner();
     let email = email.trim().to_lowercase();
     let next = LocalPath::or(Some(&next), "/");
     let throttle = LoginThrottle::from_settings(&state.settings);
     let attempt = LoginAttempt { email: email.clone(), password, client_ip: client_ip(&req, &state) };
     let (error, status) = match accounts::log_in(&state.ctx, &state.hasher, throttle, attempt).await {
         Ok(LoginVerdict::Accepted(user_id)) => {
+            timezones::adopt_browser_zone(&state.ctx, user_id, &browser_timezone).await?;
             TypedSession::from_request(&req).log_in(user_id)?;
             return Ok(redirect(&req, &next));
         }

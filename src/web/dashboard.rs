@@ -29,9 +29,9 @@ struct DashboardPage {
 
 #[get("/")]
 async fn dashboard(state: web::Data<AppState>, ctx: PageCtx) -> Result<impl Responder, AppError> {
-    // "Today" is the UTC day until users have their own timezone.
-    let today = state.ctx.clock.now().date();
-    let since = today.and_hms_opt(0, 0, 0).expect("midnight exists");
+    // "Today" is the reader's day, in their zone.
+    let today = ctx.day(state.ctx.clock.now());
+    let since = crate::domain::local_time::start_of_day(today, ctx.times().0);
     let summary = services::dashboard::summary(&state.ctx, since).await?;
     Ok(DashboardPage { ctx, summary, today })
 }

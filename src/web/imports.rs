@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::campaigns::CampaignHeader;
-use super::{PageCtx, redirect_with_flash, respond_with_status};
+use super::{LocalTimes, PageCtx, redirect_with_flash, respond_with_status};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
@@ -18,7 +18,9 @@ use crate::db::imports::LeadImport;
 use crate::error::AppError;
 use crate::ids::{CampaignId, ImportId};
 use crate::imports::sheet::{Mapping, Target};
-use crate::imports::{self, ColumnChoice, DuplicateMode, ImportStatus, ImportView, Upload, Uploads};
+use crate::imports::{
+    self, ColumnChoice, DuplicateMode, ImportPreview, ImportStatus, ImportView, Upload, Uploads, Verdict,
+};
 
 /// Largest upload accepted: the largest file an import takes.
 pub const UPLOAD_LIMIT: usize = imports::encoding::MAX_FILE_BYTES as usize;
@@ -39,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(upload)
         .service(import_page)
         .service(start)
+        .service(preview_rows)
         .service(progress)
         .service(error_report);
 }
@@ -165,6 +168,9 @@ struct ImportPage {
     encoding_guessed: bool,
     columns: Vec<ColumnChoice>,
     targets: [Target; 13],
+    mode: DuplicateMode,
+    /// The check of the first rows, rendered (the mapping step swaps it as columns change).
+    preview: Option<PreviewPartial>,
     error: Option<String>,
 }
 
@@ -179,14 +185,23 @@ impl ImportPage {
             encoding_guessed: view.encoding_guessed,
             columns: view.columns,
             targets: Target::CHOICES,
+            mode: view.mode,
+            preview: view.preview.map(|preview| PreviewPartial { preview }),
             error,
         }
     }
 }
 
 #[derive(Template, WebTemplate)]
+#[template(path = "imports/_preview.html")]
+struct PreviewPartial {
+    preview: ImportPreview,
+}
+
+#[derive(Template, WebTemplate)]
 #[template(path = "imports/_progress.html")]
 struct ProgressPartial {
+    ctx: LocalTimes,
     import: LeadImport,
 }
 
@@ -236,19 +251,32 @@ async fn start(
         Err(e) => {
             let Some(message) = e.user_message() else { return Err(e) };
             // The page again with the columns as the user mapped them.
-            let view = imports::view(&state.ctx, campaign_id, import_id, Some(mapping)).await?;
+            let view = imports::view(&state.ctx, campaign_id, import_id, Some((mapping, mode))).await?;
             Ok(respond_with_status(ImportPage::new(ctx, view, Some(message)), &req, StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }
 
+/// The check of the first rows under the mapping as it stands in the form.
+#[post("/{id}/imports/{import_id}/preview")]
+async fn preview_rows(
+    state: web::Data<AppState>,
+    path: web::Path<(CampaignId, ImportId)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<PreviewPartial, AppError> {
+    let (campaign_id, import_id) = path.into_inner();
+    let (mapping, mode) = parse_start(&form.into_inner())?;
+    Ok(PreviewPartial { preview: imports::preview(&state.ctx, campaign_id, import_id, mapping, mode).await? })
+}
+
 #[get("/{id}/imports/{import_id}/progress")]
 async fn progress(
     state: web::Data<AppState>,
+    ctx: LocalTimes,
     path: web::Path<(CampaignId, ImportId)>,
 ) -> Result<ProgressPartial, AppError> {
     let (campaign_id, import_id) = path.into_inner();
-    Ok(ProgressPartial { import: imports::progress(&state.ctx, campaign_id, import_id).await? })
+    Ok(ProgressPartial { ctx, import: imports::progress(&state.ctx, campaign_id, import_id).await? })
 }
 
 #[get("/{id}/imports/{import_id}/errors.csv")]

@@ -8,13 +8,17 @@ pub mod campaigns;
 pub mod dashboard;
 pub mod dnc;
 pub mod errors;
+pub mod exports;
 pub mod headers;
 pub mod health;
 pub mod htmx;
 pub mod imports;
 pub mod interactions;
+pub mod invite;
 pub mod leads;
 pub mod local_path;
+pub mod local_times;
+pub mod metrics;
 pub mod phone_numbers;
 pub mod profile;
 pub mod prompts;
@@ -32,12 +36,13 @@ use crate::auth::middleware::{require_admin, require_login, verify_csrf};
 use crate::auth::session::{Flash, FlashKind, TypedSession};
 use crate::auth::{CurrentUser, csrf};
 use crate::error::AppError;
+pub use local_times::{LocalTimes, StoredTime};
 
 /// Routes for browsers: public auth pages, then everything behind login.
 /// The caller wraps this in the session middleware.
 pub fn ui_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("").wrap(from_fn(verify_csrf)).configure(auth::routes).service(
+        web::scope("").wrap(from_fn(verify_csrf)).configure(auth::routes).configure(invite::routes).service(
             web::scope("")
                 .wrap(from_fn(require_login))
                 .configure(dashboard::routes)
@@ -73,6 +78,42 @@ pub struct PageCtx {
 impl PageCtx {
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(CurrentUser::is_admin)
+    }
+
+    /// Whether the user may change prompt templates, voice agents and campaigns' AI Agents
+    /// settings (pages hide or disable those controls otherwise, and say why).
+    pub fn may_edit_ai_setup(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.may_edit_ai_setup)
+    }
+
+    /// How this reader reads times (their zone).
+    pub fn times(&self) -> LocalTimes {
+        LocalTimes(self.user.as_ref().map_or(chrono_tz::UTC, |u| u.zone))
+    }
+
+    // The same methods as `LocalTimes`, so templates write `ctx.time(at)` in pages and partials alike.
+    pub fn zone_name(&self) -> &'static str {
+        self.times().zone_name()
+    }
+
+    pub fn time(&self, at: impl StoredTime) -> String {
+        self.times().time(at)
+    }
+
+    pub fn time_s(&self, at: impl StoredTime) -> String {
+        self.times().time_s(at)
+    }
+
+    pub fn clock(&self, at: impl StoredTime) -> String {
+        self.times().clock(at)
+    }
+
+    pub fn clock_s(&self, at: impl StoredTime) -> String {
+        self.times().clock_s(at)
+    }
+
+    pub fn day(&self, at: impl StoredTime) -> chrono::NaiveDate {
+        self.times().day(at)
     }
 
     /// Whether `user_id` is the logged-in user.

@@ -21,6 +21,8 @@ pub(in crate::web) trait ImportPages: ImportKind + Sized {
     const ID_FIELD: &'static str;
     /// The flash message when nothing was ticked.
     const NOTHING_CHOSEN: &'static str;
+    /// Importing changes the AI setup (voice agents): only users who may edit it may import.
+    const CHANGES_AI_SETUP: bool = false;
 
     type Page: Responder + 'static;
 
@@ -53,6 +55,9 @@ pub(in crate::web) async fn import_chosen<K: ImportPages>(
     user: CurrentUser,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    if K::CHANGES_AI_SETUP {
+        user.ensure_may_edit_ai_setup()?;
+    }
     let fields = form.into_inner();
     let connection_id: ConnectionId = fields
         .iter()

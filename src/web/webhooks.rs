@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::calls::events::Receipt;
 use crate::calls::inbound;
 use crate::calls::webhook_intake::{self, Delivery};
+use crate::error::AppError;
 use crate::ids::ConnectionId;
 use crate::provider::ProviderKind;
 use crate::services::connections::INBOUND_TOKEN_HEADER;
@@ -52,8 +53,12 @@ async fn post_call(
         declared_length: header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
         received_at: state.ctx.clock.now_utc(),
     };
-    match webhook_intake::receive(&state.ctx, &state.webhook_gate, delivery).await {
-        Ok(Receipt::Accepted(message) | Receipt::Duplicate(message)) => plain(StatusCode::OK, message),
+    let receipt = webhook_intake::receive(&state.ctx, &state.webhook_gate, delivery).await;
+    state.ctx.metrics.webhook("post_call", post_call_verdict(&receipt));
+    match receipt {
+        Ok(Receipt::Accepted(message) | Receipt::Settled(_, message) | Receipt::Duplicate(message)) => {
+            plain(StatusCode::OK, message)
+        }
         // One answer for an unknown connection, a missing secret and every signature
         // problem: no hints.
         Ok(Receipt::Refused(_)) => plain(StatusCode::UNAUTHORIZED, "invalid signature"),
@@ -67,6 +72,19 @@ async fn post_call(
             tracing::error!(error = ?err, "webhook could not be stored or applied");
             plain(StatusCode::SERVICE_UNAVAILABLE, "temporarily unable to process this webhook; please retry")
         }
+    }
+}
+
+/// The `verdict` label of a post-call delivery.
+fn post_call_verdict(receipt: &Result<Receipt, AppError>) -> &'static str {
+    match receipt {
+        Ok(Receipt::Accepted(_) | Receipt::Settled(..)) => "accepted",
+        Ok(Receipt::Duplicate(_)) => "duplicate",
+        Ok(Receipt::Refused(_)) => "refused",
+        Ok(Receipt::TooLarge(_)) => "too_large",
+        Ok(Receipt::TimedOut) => "timed_out",
+        Ok(Receipt::Unreadable(_)) => "unreadable",
+        Err(_) => "error",
     }
 }
 
@@ -95,7 +113,10 @@ async fn initiation(
 ) -> HttpResponse {
     let parsed: InitiationBody = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
-        Err(err) => return plain(StatusCode::BAD_REQUEST, format!("not an initiation request: {err}")),
+        Err(err) => {
+            state.ctx.metrics.webhook("initiation", "unreadable");
+            return plain(StatusCode::BAD_REQUEST, format!("not an initiation request: {err}"));
+        }
     };
     let token = req.headers().get(INBOUND_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request = inbound::Initiation {
@@ -106,7 +127,10 @@ async fn initiation(
         called_number: parsed.called_number,
         call_sid: parsed.call_sid.or(parsed.call_id),
     };
-    match inbound::answer(&state.ctx, request).await {
+    let reply = inbound::answer(&state.ctx, request).await;
+    let verdict = if matches!(reply, inbound::Reply::Refused) { "refused" } else { "answered" };
+    state.ctx.metrics.webhook("initiation", verdict);
+    match reply {
         inbound::Reply::Answer(answer) => HttpResponse::Ok().json(answer),
         inbound::Reply::Refused => plain(StatusCode::UNAUTHORIZED, "invalid token"),
     }

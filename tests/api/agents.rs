@@ -1,4 +1,4 @@
-//! Voice agents: import with paging (re-import renames, never duplicates), list partial with
+//! Voice agents: import with paging (imported agents marked, re-import never duplicates), list partial with
 //! search and filters, inline edit, activate/deactivate, delete refused while in use.
 
 use reqwest::StatusCode;
@@ -24,7 +24,7 @@ async fn agents_are_imported_across_pages_and_reimport_updates_names() {
         )
         .await;
     assert_is_redirect_to(&response, "/agents");
-    assert!(app.get_html("/agents").await.contains("Imported 2 new agent(s)"));
+    assert!(app.get_html("/agents").await.contains("Imported 2 new agents."));
 
     // Imported agents are marked and offer no box; the others are offered ticked.
     let page = app.get_html(&format!("/agents/import?connection={conn_id}")).await;
@@ -36,11 +36,10 @@ async fn agents_are_imported_across_pages_and_reimport_updates_names() {
     renamed.with_agents(&[("agent_a", "Alice"), ("agent_b", "Bob"), ("agent_c", "Caroline")]).await;
     app.post_form(&format!("/settings/providers/{conn_id}"), &[("name", "Conn"), ("api_base_url", &renamed.url())])
         .await;
-    // A renamed agent is offered, unticked, to update its name.
+    // A renamed agent is still shown as imported, under its name in voxdial, with no box.
     let page = app.get_html(&format!("/agents/import?connection={conn_id}")).await;
-    assert!(page.contains(r#"name="agent_id" value="agent_c" aria-label"#), "{page}");
-    assert!(page.contains("as “Carol” — importing again updates the name"), "{page}");
-    assert!(!page.contains(r#"value="agent_a""#), "{page}");
+    assert!(!page.contains(r#"value="agent_c""#) && !page.contains(r#"value="agent_a""#), "{page}");
+    assert!(page.contains("as “Carol”"), "{page}");
     app.post_form(
         "/agents/import",
         &[("connection", &conn_id.to_string()), ("agent_id", "agent_a"), ("agent_id", "agent_c")],
@@ -49,7 +48,7 @@ async fn agents_are_imported_across_pages_and_reimport_updates_names() {
     let agents = app.with_conn(|c| db::agents::list(c, &Default::default()).unwrap());
     let names: Vec<_> = agents.iter().map(|a| a.agent.name.as_str()).collect();
     assert_eq!(names, ["Alice", "Caroline"]);
-    assert!(app.get_html("/agents").await.contains("Imported 0 new agent(s); updated the name of 1."));
+    assert!(app.get_html("/agents").await.contains("Imported 0 new agents. Updated the name of 1 agent."));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,4 +199,29 @@ async fn deactivating_and_deleting_agents() {
 
     app.post_form(&format!("/campaigns/{campaign}/ai-agents"), &[("production_agent_id", "")]).await;
     assert_is_redirect_to(&app.post_form(&format!("/agents/{id}/delete"), &[]).await, "/agents");
+}
+
+/// The table row of the import page that lists `agent_id`.
+fn import_row<'a>(page: &'a str, agent_id: &str) -> &'a str {
+    let at = page.find(&format!(">{agent_id}</td>")).unwrap_or_else(|| panic!("{agent_id} is listed: {page}"));
+    let start = page[..at].rfind("<tr").unwrap();
+    &page[start..at + page[at..].find("</tr>").unwrap()]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_import_page_shows_imported_agents_as_imported_with_no_box() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let fake = FakeProvider::start().await;
+    fake.with_agents(&[("agent_a", "Alice"), ("agent_b", "Bob")]).await;
+    let conn_id = app.add_connection("Conn", &fake.url()).await;
+    app.add_agent(conn_id, "Alice", "agent_a", None).await;
+
+    let page = app.get_html(&format!("/agents/import?connection={conn_id}")).await;
+    let imported = import_row(&page, "agent_a");
+    assert!(imported.contains(r#"<span class="badge badge-ok">imported</span>"#), "{imported}");
+    assert!(!imported.contains("<input"), "an imported agent cannot be ticked: {imported}");
+    let new = import_row(&page, "agent_b");
+    assert!(new.contains(r#"type="checkbox" name="agent_id" value="agent_b" checked"#), "{new}");
+    assert!(!new.contains("imported"), "{new}");
 }

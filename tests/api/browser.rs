@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::Timelike as _;
 use thirtyfour::prelude::*;
+use voxdial::provider::simulator::CallLength;
 
 use crate::helpers::{PASSWORD, screenshot_dir, spawn_app};
 
@@ -136,14 +137,16 @@ async fn first_admin_sets_up_logs_out_logs_in_and_manages_the_team() {
     browser.wait_for_text("Add a team member").await;
     browser.fill("#add-user input[name=name]", "Ben Member").await;
     browser.fill("#add-user input[name=email]", "ben@example.com").await;
-    browser.fill("#add-user input[name=password]", PASSWORD).await;
-    browser.fill("#add-user input[name=password_confirmation]", PASSWORD).await;
     browser.click("#add-user button[type=submit]").await;
-    browser.wait_for_text("Ben Member can now log in as ben@example.com.").await;
+    browser.wait_for_text("Invite link for Ben Member").await;
     browser.screenshot("team").await;
 
     // Disabling asks for confirmation (hx-confirm) and goes through htmx with the CSRF header.
-    let ben_row = browser.driver.find(By::XPath("//tr[td[contains(., 'ben@example.com')]]")).await.unwrap();
+    let ben_row = browser
+        .driver
+        .find(By::XPath("//tr[starts-with(@id, 'user-')][td[contains(., 'ben@example.com')]]"))
+        .await
+        .unwrap();
     ben_row.find(By::Css("button.danger")).await.unwrap().click().await.unwrap();
     browser.driver.accept_alert().await.unwrap();
     browser.wait_for_text("Ben Member is disabled and logged out.").await;
@@ -308,7 +311,7 @@ async fn a_csv_import_runs_with_a_live_progress_bar_and_the_rows_appear() {
 #[tokio::test(flavor = "multi_thread")]
 async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_status() {
     let app = spawn_app().await;
-    let demo = voxdial::demo::start(app.ctx(), Duration::from_millis(800)).await.unwrap();
+    let demo = voxdial::demo::start(app.ctx(), CallLength::Fixed(Duration::from_millis(800))).await.unwrap();
     let campaign = demo.campaign_id.expect("the demo campaign");
     let password = demo.new_admin_password.clone().expect("a fresh demo prints its password");
     // A lead whose simulated call is answered (others are busy or do not pick up).
@@ -346,7 +349,7 @@ async fn in_the_demo_workspace_call_now_brings_back_a_transcript_and_a_new_statu
     browser.click("a[href='/campaigns']").await;
     browser.click(&format!("a[href='/campaigns/{campaign}']")).await;
     browser.click(&format!("a[href='/campaigns/{campaign}/leads']")).await;
-    browser.wait_for_text("54 lead(s) in this campaign.").await;
+    browser.wait_for_text("54 leads in this campaign.").await;
     browser.screenshot("demo-leads").await;
     browser.fill("input[name=q]", lead.phone.as_str()).await;
     browser.wait_for_text(&format!("{} {}", lead.first_name, lead.last_name)).await;
@@ -428,6 +431,10 @@ async fn at_laptop_and_phone_width_no_page_scrolls_sideways_and_the_menu_opens()
     let call = call.expect("a call");
     let body = crate::call_setup::transcription("conv_phone", Some(call), Some("interested"), 6);
     crate::call_setup::post_webhook(&app, s.connection, &body).await;
+    // The Team page with a pending invite.
+    let invited =
+        app.post_form("/team", &[("name", "Ben Member"), ("email", "ben@example.com"), ("role", "member")]).await;
+    assert_eq!(invited.status(), reqwest::StatusCode::OK);
     let (c, conn, lead, template) = (s.campaign, s.connection, s.lead, s.template);
     let pages = [
         "/".to_owned(),
@@ -489,5 +496,151 @@ async fn at_laptop_and_phone_width_no_page_scrolls_sideways_and_the_menu_opens()
     browser.screenshot("menu-phone").await;
     browser.click("nav.mainnav a[href='/leads']").await;
     browser.wait_for_text("Leads").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_invites_a_member_who_sets_their_password_and_sees_the_ai_setup_read_only() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    app.add_template("Opening", "Hi {{ lead.first_name }}", "").await;
+    let browser = Browser::start().await;
+    browser.driver.set_window_rect(0, 0, 1366, 900).await.unwrap();
+    log_in(&browser, &app, "admin@example.com").await;
+
+    browser.driver.goto(app.url("/team")).await.unwrap();
+    browser.fill("#add-user input[name=name]", "Ben Member").await;
+    browser.fill("#add-user input[name=email]", "ben@example.com").await;
+    browser.click("#add-user button[type=submit]").await;
+    browser.wait_for_text("Invite link for Ben Member").await;
+    let link = browser.driver.find(By::Css("#invite-link code")).await.unwrap().text().await.unwrap();
+    assert!(link.starts_with(&app.address) && link.contains("/invite/"), "{link}");
+    browser.screenshot("team-invite-link-1366").await;
+    browser.driver.set_window_rect(0, 0, 1366, 1300).await.unwrap();
+    browser.driver.goto(app.url("/team")).await.unwrap();
+    browser.wait_for_text("Pending invites").await;
+    assert!(!browser.driver.source().await.unwrap().contains(&link), "the link is shown once");
+    browser.screenshot("team-pending-invite-1366").await;
+    browser.driver.set_window_rect(0, 0, 1366, 900).await.unwrap();
+
+    browser.click(".usermenu button").await;
+    browser.wait_for_text("You have been logged out.").await;
+    browser.driver.goto(&link).await.unwrap();
+    browser.wait_for_text("Welcome to voxdial, Ben Member").await;
+    browser.screenshot("invite-accept").await;
+    browser.fill("input[name=password]", "Ben's own passphrase").await;
+    browser.fill("input[name=password_confirmation]", "Ben's own passphrase").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("Your password is set.").await;
+    browser.wait_for_text("Calls today").await;
+
+    browser.driver.goto(app.url("/templates")).await.unwrap();
+    browser.wait_for_text("Read-only for you").await;
+    browser.screenshot("prompts-member-read-only").await;
+    browser.driver.goto(&link).await.unwrap();
+    browser.wait_for_text("This invite link was used already").await;
+    browser.quit().await;
+}
+
+/// How many `htmx:syntax:error` events the page fired (counted from before htmx loads).
+async fn htmx_syntax_errors(browser: &Browser) -> i64 {
+    let count = browser.driver.execute("return window.__htmxSyntaxErrors;", vec![]).await.unwrap();
+    count.json().as_i64().expect("the counter is installed")
+}
+
+/// Whether leaving the page now would ask first.
+async fn leaving_asks(browser: &Browser) -> bool {
+    let script =
+        "const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented;";
+    browser.driver.execute(script, vec![]).await.unwrap().json().as_bool().unwrap()
+}
+
+/// The line numbers beside the system prompt.
+async fn system_prompt_lines(browser: &Browser) -> Vec<String> {
+    let mut numbers = Vec::new();
+    for span in
+        browser.driver.find_all(By::Css(".code-editor:has(textarea[name=system_prompt]) .gutter span")).await.unwrap()
+    {
+        numbers.push(span.text().await.unwrap_or_default());
+    }
+    numbers
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_template_editor_numbers_lines_asks_before_losing_changes_and_publishes_the_draft() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let template = app.add_template("Opening", "Hello {{ lead.first_name }}.\nLine two.\nLine three.", "Hi").await;
+    let browser = Browser::start().await;
+    let counter = "window.__htmxSyntaxErrors = 0; \
+        document.addEventListener('htmx:syntax:error', () => { window.__htmxSyntaxErrors += 1; }, true);";
+    browser.driver.cdp().page().add_script_to_evaluate_on_new_document(counter).await.unwrap();
+    log_in(&browser, &app, "admin@example.com").await;
+    browser.driver.goto(app.url(&format!("/templates/{template}"))).await.unwrap();
+    browser.wait_for_text("Calls use version 1").await;
+    for _ in 0..100 {
+        if system_prompt_lines(&browser).await.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(system_prompt_lines(&browser).await, ["1", "2", "3"]);
+    assert!(!leaving_asks(&browser).await, "nothing typed yet");
+
+    // A fourth line with a variable that does not exist: numbered, and the preview says where.
+    let prompt = browser.driver.find(By::Css("textarea[name=system_prompt]")).await.unwrap();
+    prompt.send_keys(Key::Control + Key::End).await.unwrap();
+    prompt.send_keys("\nYour plan: {{ lead.plan }}").await.unwrap();
+    browser.wait_for_text("System prompt, line 4, column 15").await;
+    browser.wait_for_text("undefined variable `lead.plan`").await;
+    assert_eq!(system_prompt_lines(&browser).await, ["1", "2", "3", "4"]);
+    browser.wait_for_text("Line 4, column 27").await;
+    assert!(leaving_asks(&browser).await, "typed changes are not saved");
+    browser.screenshot("template-editor-error").await;
+
+    browser.fill("textarea[name=system_prompt]", "Hello {{ lead.first_name }}.\nLine 2 is new.\nLine three.").await;
+    browser.click("#template-form button[type=submit]").await;
+    browser.wait_for_text("Draft saved.").await;
+    assert!(!leaving_asks(&browser).await, "saving clears the warning");
+    browser.wait_for_text("The saved draft is not live yet").await;
+    browser.click("details summary").await;
+    browser.wait_for_text("Line 2 is new.").await;
+    let removed = browser.driver.find_all(By::Css(".draft-notice tr.diff-removed")).await.unwrap();
+    assert_eq!(removed.len(), 1, "only the changed line, whatever line breaks the browser sent");
+    browser.screenshot("template-editor-draft").await;
+    browser.click(".draft-notice button[type=submit]").await;
+    browser.wait_for_text("Version 2 published: calls use it from now on.").await;
+
+    browser.driver.goto(app.url(&format!("/templates/{template}/versions/2"))).await.unwrap();
+    browser.wait_for_text("Changes from version 1").await;
+    browser.screenshot("template-version-diff").await;
+    assert_eq!(htmx_syntax_errors(&browser).await, 0);
+    browser.driver.goto(app.url(&format!("/templates/{template}"))).await.unwrap();
+    browser.wait_for_text("Calls use version 2").await;
+    assert_eq!(htmx_syntax_errors(&browser).await, 0, "the editor's hx-trigger parses");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_spoken_name_is_edited_in_its_row_and_shown_in_the_list() {
+    use crate::fake_provider::FakeProvider;
+
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let fake = FakeProvider::start().await;
+    let connection = app.add_connection("ElevenLabs", &fake.url()).await;
+    let agent = app.add_agent(connection, "Ava — sales", "agent_ava", None).await;
+
+    let browser = Browser::start().await;
+    log_in(&browser, &app, "admin@example.com").await;
+    browser.driver.goto(app.url("/agents")).await.unwrap();
+    browser.click(&format!("#agent-{agent} a.button")).await;
+    // The edit row comes in by htmx.
+    browser.click(&format!("#agent-{agent} input[name=spoken_name]")).await;
+    browser.fill(&format!("#agent-{agent} input[name=spoken_name]"), "Ava").await;
+    browser.screenshot("agents-edit-spoken-name").await;
+    browser.click(&format!("#agent-{agent} button[type=submit]")).await;
+    browser.wait_for_text("speaks as Ava").await;
+    browser.screenshot("agents-spoken-name").await;
     browser.quit().await;
 }

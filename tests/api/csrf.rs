@@ -7,14 +7,9 @@ use voxdial::domain::user::Role;
 
 use crate::helpers::{PASSWORD, spawn_app};
 
+/// Adding a member answers with their invite link (200), shown once.
 fn add_member_form() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("name", "Eve"),
-        ("email", "eve@example.com"),
-        ("role", "member"),
-        ("password", PASSWORD),
-        ("password_confirmation", PASSWORD),
-    ]
+    vec![("name", "Eve"), ("email", "eve@example.com"), ("role", "member")]
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -71,7 +66,7 @@ async fn the_right_token_in_the_header_works_for_htmx() {
     app.login_as_admin().await;
     let response = app.post_htmx("/team", &add_member_form()).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers().get("hx-redirect").unwrap(), "/team");
+    assert!(response.text().await.unwrap().contains("Invite link for Eve"));
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 2);
 }
 
@@ -92,7 +87,7 @@ async fn a_cross_origin_post_is_rejected_even_with_a_valid_token() {
 
     let same_origin =
         app.client.post(app.url("/team")).header("Origin", &app.address).form(&form).send().await.unwrap();
-    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+    assert_eq!(same_origin.status(), StatusCode::OK);
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 2);
 }
 
@@ -135,7 +130,7 @@ async fn breach_the_token_is_masked_afresh_in_every_response_and_each_one_works(
         let email = format!("eve{}@example.com", &token[..6]);
         form[1] = ("email", &email);
         let response = app.client.post(app.url("/team")).form(&form).send().await.unwrap();
-        assert!(response.status().is_redirection(), "{}", response.status());
+        assert_eq!(response.status(), StatusCode::OK);
     }
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 3);
 }

@@ -319,7 +319,7 @@ async fn r_dial_view_after_a_step_the_panel_shows_calls_next_leads_blocked_leads
         &[
             "<dt>Calls in flight</dt><dd>0</dd>",
             "Waiting — the next call is at <strong>Tue 10:15 America/New_York</strong>.",
-            format!(r#"<a href="/interactions/{}">Tue 01 Dec 15:00</a>"#, live[0].id).as_str(),
+            format!(r#"<a href="/interactions/{}">2026-12-01 15:00</a>"#, live[0].id).as_str(),
             ">Busy</span>",
         ],
     );

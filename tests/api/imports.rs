@@ -20,7 +20,7 @@ async fn campaign(app: &TestApp) -> CampaignId {
 }
 
 /// Uploads, then starts with the guessed mapping (overridden where given).
-async fn import(app: &TestApp, campaign: CampaignId, csv: &str, mode: &str) -> ImportId {
+pub async fn import(app: &TestApp, campaign: CampaignId, csv: &str, mode: &str) -> ImportId {
     let response = app.upload_csv(campaign, "leads.csv", csv.as_bytes().to_vec()).await;
     let import: ImportId = id_from_location(&response, &format!("/campaigns/{campaign}/imports/"));
     let page = app.get_html(&format!("/campaigns/{campaign}/imports/{import}")).await;
@@ -118,7 +118,7 @@ async fn bad_rows_are_reported_and_never_stop_the_good_ones() {
     assert!(report.headers().get("content-disposition").unwrap().to_str().unwrap().contains("attachment"));
     let text = report.text().await.unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "row,column,reason");
+    assert_eq!(lines[0], "row,column,reason,name,phone,email,status");
     assert!(
         lines[1].starts_with("3,phone,") && lines[1].contains("not a valid phone number")
             || lines[1].contains("not a phone number"),

@@ -133,7 +133,7 @@ async fn lists_page_forwards_and_back_by_keyset_without_gaps() {
 
     let base = format!("/campaigns/{campaign}/leads");
     let first = app.get_html(&base).await;
-    assert!(first.contains("120 lead(s) in this campaign"));
+    assert!(first.contains("120 leads in this campaign"));
     let page1 = listed_ids(&first);
     assert_eq!(page1, ids[..50]);
     assert!(link(&first, "← Previous").is_none());
@@ -222,7 +222,7 @@ async fn bulk_delete_asks_first_then_soft_deletes() {
         )
         .await;
     assert_eq!(ask.status(), StatusCode::OK);
-    assert!(ask.text().await.unwrap().contains("Delete 2 lead(s)?"));
+    assert!(ask.text().await.unwrap().contains("Delete 2 leads?"));
     assert_eq!(app.with_conn(|c| db::campaigns::find(c, campaign).unwrap()).lead_count, 2, "nothing deleted yet");
 
     let done = app
@@ -232,7 +232,7 @@ async fn bulk_delete_asks_first_then_soft_deletes() {
         )
         .await;
     assert_is_redirect_to(&done, &back);
-    assert!(app.get_html(&back).await.contains("Deleted: 1 lead(s)."));
+    assert!(app.get_html(&back).await.contains("Deleted: 1 lead."));
     assert_eq!(listed_ids(&app.get_html(&back).await), [ids[1]]);
     assert_eq!(app.with_conn(|c| db::campaigns::find(c, campaign).unwrap()).lead_count, 1);
 
@@ -351,4 +351,21 @@ async fn lead_lists_show_the_last_outcome_and_last_call() {
             "{never_called}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counts_read_1_lead_and_2_leads() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let campaign = app.add_campaign("Spring").await;
+    let list = format!("/campaigns/{campaign}/leads");
+    let ids = seed(&app, campaign, &[("Ana", "Lima", "+12125550101", "A")]);
+    let page = app.get_html(&list).await;
+    assert!(page.contains("1 lead in this campaign.") && !page.contains("lead(s)"), "{page}");
+    let ask =
+        app.post_form("/leads/bulk", &[("lead_id", &ids[0].to_string()), ("action", "delete"), ("back", &list)]).await;
+    assert!(ask.text().await.unwrap().contains("Delete 1 lead?"));
+
+    seed(&app, campaign, &[("Bo", "Chen", "+12125550102", "B")]);
+    assert!(app.get_html(&list).await.contains("2 leads in this campaign."));
 }

@@ -96,7 +96,7 @@ async fn numbers_are_imported_from_the_provider_by_choice() {
     )
     .await;
     assert_eq!(app.with_conn(|c| db::phone_numbers::list(c).unwrap()).len(), 2);
-    assert!(app.get_html("/phone-numbers").await.contains("Imported 1 number(s): +14155550100."));
+    assert!(app.get_html("/phone-numbers").await.contains("Imported 1 number: +14155550100."));
 
     // A number voxdial cannot call from is reported, not stored.
     app.post_form("/phone-numbers/import", &[("connection", &conn_id.to_string()), ("phone_number_id", "pn_3")]).await;

@@ -17,7 +17,7 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::{Value, json};
 use voxdial::provider::elevenlabs::Client;
-use voxdial::provider::simulator::{AGENTS, NUMBERS, Simulator, SimulatorConfig};
+use voxdial::provider::simulator::{AGENTS, CallLength, NUMBERS, Simulator, SimulatorConfig};
 use voxdial::provider::{HttpSettings, OutboundCall, SignatureVerdict, Telephony, VoiceProvider as _, http_client};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -170,7 +170,8 @@ impl SimulatorRun {
             api_key: SIM_KEY.into(),
             webhook_url: format!("{}/webhooks/post-call", receiver.uri()),
             webhook_secret: SIM_SECRET.into(),
-            call_length,
+            call_length: CallLength::Fixed(call_length),
+            send_audio: false,
             inbound: None,
         })
         .unwrap();

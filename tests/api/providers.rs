@@ -155,7 +155,7 @@ async fn a_connection_in_use_cannot_be_deleted() {
 
     let refused = app.post_form(&format!("/settings/providers/{id}/delete"), &[]).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(refused.text().await.unwrap().contains("still has 1 phone number(s)"));
+    assert!(refused.text().await.unwrap().contains("still has 1 phone number and 0 agents"));
 
     assert_is_redirect_to(&app.post_form(&format!("/phone-numbers/{number}/delete"), &[]).await, "/phone-numbers");
     assert_is_redirect_to(&app.post_form(&format!("/settings/providers/{id}/delete"), &[]).await, "/settings");

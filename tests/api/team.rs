@@ -7,29 +7,18 @@ use voxdial::domain::user::Role;
 use crate::helpers::{PASSWORD, assert_is_redirect_to, spawn_app};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_admin_adds_a_member_who_can_then_log_in() {
+async fn an_admin_adds_a_member_and_gets_a_link_instead_of_typing_a_password() {
     let app = spawn_app().await;
     app.login_as_admin().await;
 
-    let response = app
-        .post_form(
-            "/team",
-            &[
-                ("name", "Ben Member"),
-                ("email", "ben@example.com"),
-                ("role", "member"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
-        .await;
-    assert_is_redirect_to(&response, "/team");
-    let html = app.get_html("/team").await;
-    assert!(html.contains("Ben Member can now log in as ben@example.com."));
-    assert!(html.contains("ben@example.com"));
-
-    let ben = app.new_session();
-    assert_is_redirect_to(&ben.login("ben@example.com", PASSWORD).await, "/");
+    let team = app.get_html("/team").await;
+    assert!(!team.contains("Initial password"), "the admin never types the member's password");
+    let response =
+        app.post_form("/team", &[("name", "Ben Member"), ("email", "ben@example.com"), ("role", "member")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Invite link for Ben Member") && html.contains("/invite/"));
+    assert!(app.get_html("/team").await.contains("ben@example.com"));
 
     let audit = app.with_conn(|c| db::audit::page(c, None, 10).unwrap());
     assert!(
@@ -44,35 +33,14 @@ async fn adding_a_duplicate_or_invalid_user_explains_why() {
     let app = spawn_app().await;
     app.login_as_admin().await;
 
-    let duplicate = app
-        .post_form(
-            "/team",
-            &[
-                ("name", "Again"),
-                ("email", "ADMIN@example.com"),
-                ("role", "member"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
-        .await;
+    let duplicate =
+        app.post_form("/team", &[("name", "Again"), ("email", "ADMIN@example.com"), ("role", "member")]).await;
     assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = duplicate.text().await.unwrap();
     assert!(html.contains("A user with the email admin@example.com already exists"));
     assert!(html.contains("value=\"Again\""), "the form keeps what was typed");
 
-    let bad_role = app
-        .post_form(
-            "/team",
-            &[
-                ("name", "Eve"),
-                ("email", "eve@example.com"),
-                ("role", "owner"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
-        .await;
+    let bad_role = app.post_form("/team", &[("name", "Eve"), ("email", "eve@example.com"), ("role", "owner")]).await;
     assert_eq!(bad_role.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad_role.text().await.unwrap().contains("Unknown role"));
     assert_eq!(app.with_conn(|c| db::users::count(c).unwrap()), 1);

@@ -204,6 +204,7 @@ fn seed_catalog(
     let agent = AgentFields {
         provider_connection_id: connection_id,
         name: "Production Pat",
+        spoken_name: "",
         provider_agent_id: "agent_prod",
         default_phone_number_id: Some(number_id),
     };

@@ -79,6 +79,8 @@ pub async fn run(
         clock: clock.clone(),
         providers: fresh_provider(),
         instance_id: InstanceId("dry-run".into()),
+        // A dry run's dials are not the installation's.
+        metrics: crate::monitoring::Metrics::new(),
         ..source.clone()
     };
     let end = options.start + options.period;

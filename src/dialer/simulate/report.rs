@@ -11,6 +11,7 @@ use crate::domain::dialing::rules::DialBlock;
 use crate::domain::lead::LeadStatus;
 use crate::domain::outcome::Outcome;
 use crate::domain::phone::E164;
+use crate::domain::plural::counted;
 use crate::domain::spreadsheet::neutralize_cell;
 use crate::ids::LeadId;
 
@@ -102,7 +103,7 @@ impl fmt::Display for SimSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let utc = |at: &DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC");
         writeln!(f, "Dry run of “{}” from {} to {}", self.campaign, utc(&self.start), utc(&self.end))?;
-        writeln!(f, "{} leads, {} dials", self.leads, self.dials)?;
+        writeln!(f, "{}, {}", counted(self.leads, "lead"), counted(self.dials, "dial"))?;
         for note in &self.notes {
             writeln!(f, "Note: {note}")?;
         }

@@ -52,6 +52,7 @@ pub struct AgentRow {
     id: AgentId,
     pub provider_connection_id: ConnectionId,
     name: String,
+    spoken_name: String,
     provider_agent_id: String,
     pub default_phone_number_id: Option<PhoneNumberId>,
     active: bool,

@@ -1,6 +1,7 @@
 //! A stand-in for ElevenLabs for the demo: it serves the same endpoints over real HTTP
-//! (agents, phone numbers, outbound calls, conversations) and, a few seconds after each
-//! call, posts correctly signed webhooks back with a realistic transcript and outcome.
+//! (agents, phone numbers, outbound calls, conversations) and, when each call ends, posts
+//! correctly signed webhooks back with a realistic transcript and outcome (and, when asked,
+//! the call's recording).
 //! voxdial talks to it with its real provider client and receives its real webhooks.
 //! Its `/phone` page plays a caller ringing one of the numbers, so inbound calls can be
 //! tried too: it asks voxdial's initiation webhook, as ElevenLabs would.
@@ -8,6 +9,8 @@
 //! Every body it answers or sends has the shape of ElevenLabs' own models
 //! (`payloads`); tests/api/provider_schemas.rs checks them against the provider's SDK.
 
+mod audio;
+mod llm;
 mod payloads;
 mod phone;
 mod script;
@@ -26,6 +29,9 @@ use super::elevenlabs::webhook::sign;
 use crate::domain::interaction::Direction;
 use script::Scenario;
 
+/// The model name of the built-in chat-completions responder.
+pub use llm::MODEL as LLM_MODEL;
+
 /// The agents and numbers the simulated account has.
 pub const AGENTS: [(&str, &str); 3] =
     [("agent_sim_ava", "Ava — sales"), ("agent_sim_theo", "Theo — test calls"), ("agent_sim_nora", "Nora — renewals")];
@@ -41,10 +47,32 @@ pub struct SimulatorConfig {
     /// Where post-call webhooks go (the connection's post-call URL).
     pub webhook_url: String,
     pub webhook_secret: String,
-    /// How long a simulated call lasts before its webhook is sent.
-    pub call_length: Duration,
+    pub call_length: CallLength,
+    /// Post the recording of each answered call (`post_call_audio`), as ElevenLabs does for
+    /// a workspace subscribed to audio webhooks.
+    pub send_audio: bool,
     /// Where simulated callers' calls are announced; `None` leaves the phone page off.
     pub inbound: Option<InboundTarget>,
+}
+
+/// How long a simulated call lasts, from the moment it is placed until its webhook is sent.
+/// Either way the duration it reports is the time that really passed, so a call's start,
+/// end and duration agree.
+#[derive(Debug, Clone, Copy)]
+pub enum CallLength {
+    /// As long as a real one would: its conversation (tens of seconds), or the ringing.
+    Scripted,
+    /// Every call this long, however much is said (tests).
+    Fixed(Duration),
+}
+
+impl CallLength {
+    fn of(self, scenario: Scenario) -> Duration {
+        match self {
+            CallLength::Scripted => Duration::from_secs(scenario.length_secs().unsigned_abs()),
+            CallLength::Fixed(length) => length,
+        }
+    }
 }
 
 /// voxdial's conversation-initiation webhook, as a connection's inbound settings give it.
@@ -84,7 +112,7 @@ struct SimCall {
     call_sid: String,
     /// Twilio's `MZ…` media stream sid; none on a SIP trunk.
     stream_sid: Option<String>,
-    started_at: i64,
+    started_at: chrono::DateTime<chrono::Utc>,
     scenario: Scenario,
     /// `conversation_initiation_client_data` as voxdial sent it.
     client_data: Map<String, Value>,
@@ -140,6 +168,7 @@ impl Simulator {
                 .route("/v1/convai/twilio/outbound-call", web::post().to(outbound_call))
                 .route("/v1/convai/sip-trunk/outbound-call", web::post().to(outbound_call))
                 .route("/v1/convai/conversations/{id}", web::get().to(get_conversation))
+                .route("/v1/chat/completions", web::post().to(llm::chat_completions))
                 .route("/phone", web::get().to(phone::page))
                 .route("/phone", web::post().to(phone::ring))
         })
@@ -262,7 +291,7 @@ async fn outbound_call(req: HttpRequest, state: web::Data<SimState>, body: web::
         external_number: to_number,
         call_sid,
         stream_sid,
-        started_at: chrono::Utc::now().timestamp(),
+        started_at: chrono::Utc::now(),
         client_data,
         finished: None,
     };
@@ -284,15 +313,28 @@ async fn get_conversation(req: HttpRequest, state: web::Data<SimState>, path: we
     }
 }
 
-/// Waits for the call to "happen", then posts its signed webhook and keeps the result for lookups.
+/// Waits for the call to "happen", then posts its signed webhooks (the transcription, then
+/// the recording) and keeps the result for lookups.
 async fn finish_call(state: Arc<SimState>, conversation_id: String) {
-    tokio::time::sleep(state.config.call_length).await;
+    let Some(scenario) = state.calls.lock().expect("calls lock").get(&conversation_id).map(|c| c.scenario) else {
+        return;
+    };
+    tokio::time::sleep(state.config.call_length.of(scenario)).await;
     let Some(call) = state.calls.lock().expect("calls lock").get(&conversation_id).cloned() else { return };
-    let scenario = call.scenario;
-    let now = chrono::Utc::now().timestamp();
+    let ended = chrono::Utc::now();
+    let now = ended.timestamp();
+    let mut recording = None;
     let (body, finished) = match script::conversation(scenario, call.direction, &call.client_data) {
         Some(talk) => {
-            let data = payloads::finished(&call, &conversation_id, scenario, &talk, now);
+            // An answered call lasts at least a second, however fast a test runs it.
+            let duration_secs = (((ended - call.started_at).num_milliseconds() + 500) / 1000).max(1);
+            let ending = payloads::Ending { duration_secs, has_audio: state.config.send_audio };
+            let data = payloads::finished(&call, &conversation_id, scenario, &talk, &ending, now);
+            if ending.has_audio {
+                let clip = audio::clip(talk.lines.iter().map(|(role, _)| *role));
+                let audio = payloads::audio(&call, &conversation_id, &clip);
+                recording = Some(json!({"type": "post_call_audio", "event_timestamp": now, "data": audio}));
+            }
             (json!({"type": "post_call_transcription", "event_timestamp": now, "data": data.clone()}), data)
         }
         None => {
@@ -304,6 +346,16 @@ async fn finish_call(state: Arc<SimState>, conversation_id: String) {
     if let Some(stored) = state.calls.lock().expect("calls lock").get_mut(&conversation_id) {
         stored.finished = Some(finished);
     }
+    if post_webhook(&state, &conversation_id, &body, now).await {
+        tracing::info!(%conversation_id, ?scenario, "simulated call finished");
+    }
+    if let Some(recording) = recording {
+        post_webhook(&state, &conversation_id, &recording, now).await;
+    }
+}
+
+/// Posts a signed webhook to voxdial; whether voxdial took it.
+async fn post_webhook(state: &SimState, conversation_id: &str, body: &Value, now: i64) -> bool {
     let raw = body.to_string();
     let signature = sign(raw.as_bytes(), &state.config.webhook_secret, now);
     let sent = state
@@ -314,13 +366,13 @@ async fn finish_call(state: Arc<SimState>, conversation_id: String) {
         .body(raw)
         .send()
         .await;
+    let kind = body["type"].as_str().unwrap_or_default();
     match sent {
-        Ok(response) if response.status().is_success() => {
-            tracing::info!(%conversation_id, ?scenario, "simulated call finished")
-        }
+        Ok(response) if response.status().is_success() => return true,
         Ok(response) => {
-            tracing::warn!(%conversation_id, status = %response.status(), "voxdial refused the simulated webhook")
+            tracing::warn!(%conversation_id, kind, status = %response.status(), "voxdial refused the simulated webhook")
         }
-        Err(err) => tracing::warn!(%conversation_id, error = %err, "could not deliver the simulated webhook"),
+        Err(err) => tracing::warn!(%conversation_id, kind, error = %err, "could not deliver the simulated webhook"),
     }
+    false
 }

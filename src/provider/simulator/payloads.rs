@@ -123,16 +123,23 @@ fn client_data(call: &SimCall, conversation_id: &str, duration_secs: i64, now: i
     Value::Object(data)
 }
 
-/// A conversation as `GET /v1/convai/conversations/{id}` answers (`GetConversationResponseModel`).
-fn conversation(call: &SimCall, conversation_id: &str, status: &str, metadata: Value, now: i64) -> Value {
+/// A conversation as `GET /v1/convai/conversations/{id}` answers (`GetConversationResponseModel`);
+/// `has_audio` when its recording is posted (`post_call_audio`).
+fn conversation(
+    call: &SimCall,
+    conversation_id: &str,
+    status: &str,
+    metadata: Value,
+    has_audio: bool,
+    now: i64,
+) -> Value {
     let duration = metadata["call_duration_secs"].as_i64().unwrap_or_default();
     json!({
         "agent_id": call.agent_id, "agent_name": call.agent_name, "conversation_id": conversation_id,
         "status": status, "user_id": call.client_data.get("user_id"),
         "transcript": [], "metadata": metadata, "analysis": null,
         "conversation_initiation_client_data": client_data(call, conversation_id, duration, now),
-        // The simulator records no audio.
-        "has_audio": false, "has_user_audio": false, "has_response_audio": false, "has_auxiliary_audio": false
+        "has_audio": has_audio, "has_user_audio": has_audio, "has_response_audio": has_audio, "has_auxiliary_audio": false
     })
 }
 
@@ -148,40 +155,67 @@ fn metadata(call: &SimCall, start: i64, duration_secs: i64, termination_reason: 
 
 /// The conversation while the call is under way.
 pub(super) fn ongoing(call: &SimCall, conversation_id: &str, now: i64) -> Value {
-    let elapsed = (now - call.started_at).max(0);
-    let metadata = metadata(call, call.started_at, elapsed, "", None);
-    conversation(call, conversation_id, "in-progress", metadata, now)
+    let start = call.started_at.timestamp();
+    let metadata = metadata(call, start, (now - start).max(0), "", None);
+    conversation(call, conversation_id, "in-progress", metadata, false, now)
 }
 
 /// The conversation of a call nobody answered (`busy` or `no-answer`).
 pub(super) fn failed(call: &SimCall, conversation_id: &str, scenario: Scenario, now: i64) -> Value {
-    let metadata = metadata(call, call.started_at, 0, failure_reason(scenario), Some(scenario.call_result()));
-    conversation(call, conversation_id, "failed", metadata, now)
+    let metadata =
+        metadata(call, call.started_at.timestamp(), 0, failure_reason(scenario), Some(scenario.call_result()));
+    conversation(call, conversation_id, "failed", metadata, false, now)
+}
+
+/// How an answered call went, as measured: it lasted `duration_secs` from its start, and
+/// its recording is posted when `has_audio`.
+pub(super) struct Ending {
+    pub duration_secs: i64,
+    pub has_audio: bool,
 }
 
 /// The finished conversation of an answered call: the `data` of `post_call_transcription`.
-pub(super) fn finished(call: &SimCall, conversation_id: &str, scenario: Scenario, talk: &Talk, now: i64) -> Value {
+/// The turns are spread over the time the call really lasted.
+pub(super) fn finished(
+    call: &SimCall,
+    conversation_id: &str,
+    scenario: Scenario,
+    talk: &Talk,
+    ending: &Ending,
+    now: i64,
+) -> Value {
+    let Ending { duration_secs, has_audio } = *ending;
     let metadata = metadata(
         call,
-        now - talk.duration_secs,
-        talk.duration_secs,
+        call.started_at.timestamp(),
+        duration_secs,
         scenario.termination_reason(),
         Some(scenario.call_result()),
     );
-    let mut data = conversation(call, conversation_id, "done", metadata, now);
-    let mut at = 0;
+    let mut data = conversation(call, conversation_id, "done", metadata, has_audio, now);
+    // Where each turn falls in the scripted call, then in the call as long as it was.
+    let mut scripted = 0;
     data["transcript"] = talk
         .lines
         .iter()
         .map(|(role, message)| {
+            let at = scripted * duration_secs / scenario.length_secs();
             let turn = json!({"role": role, "message": message, "time_in_call_secs": at, "tool_calls": [],
                               "tool_results": [], "feedback": null, "interrupted": false, "source_medium": "audio"});
-            at += 3 + (message.len() as i64 / 18);
+            scripted += 3 + (message.len() as i64 / 18);
             turn
         })
         .collect();
     data["analysis"] = talk.analysis.clone();
     data
+}
+
+/// The `data` of `post_call_audio`: the recording as base64 (ElevenLabs sends MP3; the
+/// simulator's clip is a WAV file, which voxdial keeps just the same).
+pub(super) fn audio(call: &SimCall, conversation_id: &str, clip: &[u8]) -> Value {
+    use base64::Engine as _;
+    json!({"agent_id": call.agent_id, "conversation_id": conversation_id,
+           "full_audio": base64::engine::general_purpose::STANDARD.encode(clip)})
 }
 
 fn failure_reason(scenario: Scenario) -> &'static str {

@@ -128,7 +128,8 @@ async fn place(
         return Err("voxdial's answer is not a JSON object".into());
     };
     client_data.remove("type");
-    let answered = describe(&client_data, target, agent_number, state.config.call_length.as_secs());
+    let scenario = Scenario::pick_inbound(&format!("{caller}#{n}"));
+    let answered = describe(&client_data, target, agent_number, state.config.call_length.of(scenario).as_secs());
     let call = SimCall {
         direction: Direction::Inbound,
         agent_id: agent_id.to_owned(),
@@ -139,8 +140,8 @@ async fn place(
         external_number: caller.to_owned(),
         call_sid,
         stream_sid,
-        started_at: chrono::Utc::now().timestamp(),
-        scenario: Scenario::pick_inbound(&format!("{caller}#{n}")),
+        started_at: chrono::Utc::now(),
+        scenario,
         client_data,
         finished: None,
     };

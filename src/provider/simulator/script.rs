@@ -57,6 +57,20 @@ impl Scenario {
         }
     }
 
+    /// How long the call takes, as a real one would: the conversation, or the ringing until
+    /// the line is busy or nobody picks up.
+    pub(super) fn length_secs(self) -> i64 {
+        match self {
+            Scenario::Interested => 74,
+            Scenario::NotInterested => 38,
+            Scenario::Callback => 29,
+            Scenario::Voicemail => 21,
+            Scenario::OptOut => 17,
+            Scenario::Busy => 6,
+            Scenario::NoAnswer => 30,
+        }
+    }
+
     /// `metadata.termination_reason` of an answered call.
     pub(super) fn termination_reason(self) -> &'static str {
         if self == Scenario::Voicemail { "Voicemail detected" } else { "Call ended by the agent" }
@@ -67,10 +81,9 @@ fn text(vars: &Map<String, Value>, name: &str, fallback: &str) -> String {
     vars.get(name).and_then(|v| v.as_str()).filter(|v| !v.is_empty()).unwrap_or(fallback).to_owned()
 }
 
-/// What was said on an answered call, how long it lasted and how ElevenLabs analysed it.
+/// What was said on an answered call and how ElevenLabs analysed it.
 pub(super) struct Talk {
     pub lines: Vec<(&'static str, String)>,
-    pub duration_secs: i64,
     pub analysis: Value,
 }
 
@@ -100,7 +113,7 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
         ),
     };
     let collected = |outcome: &str| json!({"outcome": {"data_collection_id": "outcome", "value": outcome, "rationale": "stated by the lead"}});
-    let (mut lines, duration_secs, analysis) = match scenario {
+    let (mut lines, analysis) = match scenario {
         Scenario::Interested => (
             vec![
                 ("agent", opening),
@@ -116,7 +129,6 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
                 ("user", "Yes, let's do that. Tuesday afternoon works.".into()),
                 ("agent", "Perfect, I'll send an invitation for Tuesday at 2 pm. Thanks, and have a great day!".into()),
             ],
-            74,
             json!({"call_successful": "success", "call_summary_title": "Demo booked",
                    "transcript_summary": format!("{first} is interested and booked a demo for Tuesday afternoon; follow-ups are manual at {company} today."),
                    "evaluation_criteria_results": {"demo_booked": {"criteria_id": "demo_booked", "result": "success", "rationale": "A demo time was agreed."}},
@@ -130,7 +142,6 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
                 ("user", "No, we're happy with what we have.".into()),
                 ("agent", "Thanks for your time, and have a good day.".into()),
             ],
-            38,
             json!({"call_successful": "failure", "transcript_summary": format!("{first} is not interested; {company} already uses a competitor."),
                    "evaluation_criteria_results": {}, "data_collection_results": collected("not_interested")}),
         ),
@@ -144,7 +155,6 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
                     ("user", "Yes, that works.".into()),
                     ("agent", "Noted. Talk to you then!".into()),
                 ],
-                29,
                 json!({"call_successful": "unknown", "transcript_summary": format!("{first} asked for a call back on Thursday at 3 pm."),
                        "evaluation_criteria_results": {},
                        "data_collection_results": {"outcome": {"data_collection_id": "outcome", "value": "callback", "rationale": "asked"},
@@ -164,7 +174,6 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
                     ),
                 ),
             ],
-            21,
             json!({"call_successful": "failure", "transcript_summary": "Reached voicemail; left a short message.",
                    "evaluation_criteria_results": {}, "data_collection_results": {"voicemail": {"data_collection_id": "voicemail", "value": true, "rationale": "greeting"}}}),
         ),
@@ -178,7 +187,6 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
                         .into(),
                 ),
             ],
-            17,
             json!({"call_successful": "failure", "transcript_summary": format!("{first} asked not to be called again."),
                    "evaluation_criteria_results": {}, "data_collection_results": collected("opt_out")}),
         ),
@@ -189,7 +197,7 @@ pub(super) fn conversation(scenario: Scenario, direction: Direction, client_data
     {
         lines[1] = ("user", reply);
     }
-    Some(Talk { lines, duration_secs, analysis })
+    Some(Talk { lines, analysis })
 }
 
 /// What a caller says first where an answering lead's reply would not fit.

@@ -219,8 +219,10 @@ pub async fn delete(ctx: &Ctx, actor: Actor, id: ConnectionId) -> Result<String,
             let (numbers, agents) = db::providers::usage(conn, id)?;
             if numbers > 0 || agents > 0 {
                 return Err(AppError::conflict(format!(
-                    "“{}” still has {numbers} phone number(s) and {agents} agent(s). Delete or move them first.",
-                    connection.name
+                    "“{}” still has {} and {}. Delete or move them first.",
+                    connection.name,
+                    crate::domain::plural::counted(numbers, "phone number"),
+                    crate::domain::plural::counted(agents, "agent")
                 )));
             }
             db::providers::delete(conn, id)?;

@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 
 use super::{AgentForm, AgentRow};
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::AiSetupEditor;
 use crate::auth::session::FlashKind;
 use crate::db::agents::AgentListItem;
 use crate::db::phone_numbers::NumberListItem;
@@ -90,7 +90,7 @@ pub(super) async fn update_agent(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     path: web::Path<AgentId>,
     form: web::Form<AgentForm>,
 ) -> Result<HttpResponse, AppError> {

@@ -4,6 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::domain::plural::counted;
 use crate::services::agents::AgentImport;
 use crate::services::provider_import::{ImportReport, Review};
 use crate::web::PageCtx;
@@ -20,6 +21,7 @@ impl ImportPages for AgentImport {
     const LIST_URL: &'static str = "/agents";
     const ID_FIELD: &'static str = "agent_id";
     const NOTHING_CHOSEN: &'static str = "Choose at least one agent to import.";
+    const CHANGES_AI_SETUP: bool = true;
 
     type Page = AgentImportPage;
 
@@ -28,6 +30,10 @@ impl ImportPages for AgentImport {
     }
 
     fn flash(report: &ImportReport) -> String {
-        format!("Imported {} new agent(s); updated the name of {}.", report.added.len(), report.updated.len())
+        let mut message = format!("Imported {}.", counted(report.added.len(), "new agent"));
+        if !report.updated.is_empty() {
+            message.push_str(&format!(" Updated the name of {}.", counted(report.updated.len(), "agent")));
+        }
+        message
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{AgentForm, AgentRow};
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::AiSetupEditor;
 use crate::auth::session::FlashKind;
 use crate::db::agents::{AgentFilter, AgentListItem};
 use crate::db::phone_numbers::NumberListItem;
@@ -111,7 +111,7 @@ pub(super) async fn create_agent(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     form: web::Form<AgentForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -153,7 +153,7 @@ pub(super) async fn set_active(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     path: web::Path<AgentId>,
     form: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -170,7 +170,7 @@ pub(super) async fn set_active(
 pub(super) async fn delete_agent(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     path: web::Path<AgentId>,
 ) -> Result<HttpResponse, AppError> {
     let name = agents::delete(&state.ctx, &user.actor(), path.into_inner()).await?;

@@ -54,6 +54,8 @@ impl AgentRow {
 struct AgentForm {
     name: String,
     #[serde(default)]
+    spoken_name: String,
+    #[serde(default)]
     provider_connection_id: String,
     provider_agent_id: String,
     #[serde(default)]
@@ -64,6 +66,7 @@ impl AgentForm {
     fn from_item(item: &AgentListItem) -> AgentForm {
         AgentForm {
             name: item.agent.name.clone(),
+            spoken_name: item.agent.spoken_name.clone(),
             provider_connection_id: item.agent.provider_connection_id.to_string(),
             provider_agent_id: item.agent.provider_agent_id.clone(),
             default_phone_number_id: item.agent.default_phone_number_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -71,7 +74,11 @@ impl AgentForm {
     }
 
     fn parse(&self) -> Result<AgentInput, AppError> {
-        let name = parse_name(&self.name, "Name").map_err(AppError::Validation)?;
+        let name = parse_name(&self.name, "Label").map_err(AppError::Validation)?;
+        let spoken_name = match self.spoken_name.trim() {
+            "" => String::new(),
+            spoken => parse_name(spoken, "Spoken name").map_err(AppError::Validation)?,
+        };
         let provider_connection_id =
             self.provider_connection_id.parse().map_err(|_| AppError::validation("Choose the provider connection"))?;
         let provider_agent_id = self.provider_agent_id.trim();
@@ -84,6 +91,7 @@ impl AgentForm {
         };
         Ok(AgentInput {
             name,
+            spoken_name,
             provider_connection_id,
             provider_agent_id: provider_agent_id.to_owned(),
             default_phone_number_id,

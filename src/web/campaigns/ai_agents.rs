@@ -12,12 +12,13 @@ use serde::Deserialize;
 
 use super::CampaignHeader;
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::AiSetupEditor;
 use crate::auth::session::FlashKind;
 use crate::db::campaigns::AiAgentsSettings;
 use crate::error::AppError;
 use crate::ids::CampaignId;
 use crate::services::ai_agents::{self, AiAgentsTab, Catalog, Resolved};
+use crate::web::LocalTimes;
 use crate::web::{PageCtx, redirect_with_flash, respond_with_status};
 
 /// The AI Agents form as posted (ids as strings; empty means none).
@@ -128,7 +129,7 @@ fn picker(catalog: &Catalog, field: Field, selected: Option<i64>, query: &str) -
                 .map(|t| PickerOption {
                     id: t.template.id.get(),
                     label: t.template.name.clone(),
-                    detail: format!("v{}", t.latest_version),
+                    detail: t.published.map_or_else(|| "no version".to_owned(), |p| format!("v{}", p.version)),
                 })
                 .collect(),
         ),
@@ -174,10 +175,10 @@ impl AiAgentsPage {
     fn new(ctx: PageCtx, tab: AiAgentsTab, problems: Vec<String>) -> AiAgentsPage {
         let pickers = Field::ALL.map(|field| picker(&tab.catalog, field, field.selected(&tab.settings), "")).into();
         AiAgentsPage {
+            resolution: ResolutionPanel { ctx: ctx.times(), resolved: tab.resolved },
             ctx,
             header: CampaignHeader { campaign: tab.campaign, tab: "ai-agents" },
             pickers,
-            resolution: ResolutionPanel { resolved: tab.resolved },
             problems,
         }
     }
@@ -186,6 +187,7 @@ impl AiAgentsPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "campaigns/_resolution.html")]
 struct ResolutionPanel {
+    ctx: LocalTimes,
     resolved: Resolved,
 }
 
@@ -209,11 +211,12 @@ pub(super) async fn ai_agents_tab(
 #[post("/{id}/ai-agents/resolution")]
 pub(super) async fn resolution_panel(
     state: web::Data<AppState>,
+    ctx: LocalTimes,
     path: web::Path<CampaignId>,
     form: web::Form<AiAgentsForm>,
 ) -> Result<ResolutionPanel, AppError> {
     let resolved = ai_agents::preview(&state.ctx, path.into_inner(), form.settings()?).await?;
-    Ok(ResolutionPanel { resolved })
+    Ok(ResolutionPanel { ctx, resolved })
 }
 
 #[get("/{id}/ai-agents/pickers/{field}")]
@@ -236,7 +239,7 @@ pub(super) async fn save_ai_agents(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     path: web::Path<CampaignId>,
     form: web::Form<AiAgentsForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -266,7 +269,7 @@ pub(super) struct InboundForm {
 pub(super) async fn set_inbound(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     path: web::Path<CampaignId>,
     form: web::Form<InboundForm>,
 ) -> Result<HttpResponse, AppError> {

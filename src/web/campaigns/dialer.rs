@@ -20,6 +20,7 @@ use crate::domain::lead::LeadStatus;
 use crate::error::AppError;
 use crate::ids::CampaignId;
 use crate::services::dialer::{self, COUNT_CAP, DialerState, DialerView};
+use crate::web::LocalTimes;
 use crate::web::htmx::HxRequest;
 use crate::web::{PageCtx, redirect_with_flash, respond, respond_with_status};
 
@@ -27,6 +28,7 @@ use crate::web::{PageCtx, redirect_with_flash, respond, respond_with_status};
 #[derive(Template, WebTemplate)]
 #[template(path = "campaigns/_dialer_status.html")]
 struct StatusPanel {
+    ctx: LocalTimes,
     view: DialerView,
     state: Shown,
     /// Blocked leads of every reason.
@@ -36,10 +38,10 @@ struct StatusPanel {
 }
 
 impl StatusPanel {
-    fn new(view: DialerView, csrf_token: String) -> StatusPanel {
+    fn new(ctx: LocalTimes, view: DialerView, csrf_token: String) -> StatusPanel {
         let state = Shown::from(view.state.clone());
         let blocked_total = view.blocked.iter().map(|(_, n)| n).sum();
-        StatusPanel { view, state, blocked_total, csrf_token }
+        StatusPanel { ctx, view, state, blocked_total, csrf_token }
     }
 
     /// A count as the tab shows it: digits grouped, and `10,000+` past what the service
@@ -291,7 +293,7 @@ impl DialerPage {
             Refused::Rules(form, problems) => (form, problems, None),
             Refused::Switch(message) => (RulesForm::from_rules(&view.rules), Vec::new(), Some(message)),
         };
-        let status = StatusPanel::new(view, ctx.csrf_token.clone());
+        let status = StatusPanel::new(ctx.times(), view, ctx.csrf_token.clone());
         DialerPage {
             ctx,
             header,
@@ -335,10 +337,11 @@ pub(super) async fn dialer_tab(
 pub(super) async fn status_panel(
     req: HttpRequest,
     state: web::Data<AppState>,
+    times: LocalTimes,
     path: web::Path<CampaignId>,
 ) -> Result<StatusPanel, AppError> {
     let view = dialer::view(&state.ctx, path.into_inner()).await?;
-    Ok(StatusPanel::new(view, TypedSession::from_request(&req).csrf_token()?))
+    Ok(StatusPanel::new(times, view, TypedSession::from_request(&req).csrf_token()?))
 }
 
 #[post("/{id}/dialer/rules")]

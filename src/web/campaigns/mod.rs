@@ -9,6 +9,7 @@ mod list;
 mod new;
 mod outcomes;
 mod overview;
+mod pipeline;
 
 use actix_web::web;
 use serde::Deserialize;
@@ -38,7 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(dialer::switch)
         .service(dialer::profiles)
         .service(dialer_preview::preview)
-        .service(dialer_preview::preview_csv);
+        .service(dialer_preview::preview_csv)
+        .service(pipeline::pipeline_tab)
+        .service(pipeline::save_pipeline)
+        .service(pipeline::try_pipeline);
 }
 
 /// The campaign header and tabs every campaign page shows.

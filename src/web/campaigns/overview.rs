@@ -26,6 +26,7 @@ struct OverviewPage {
     timezones: Vec<&'static str>,
     statuses: &'static [CampaignStatus],
     summary: Option<Chosen>,
+    pipeline: crate::db::pipeline::PipelineSummary,
 }
 
 impl OverviewPage {
@@ -43,6 +44,7 @@ impl OverviewPage {
             timezones: timezone_names().collect(),
             statuses: CampaignStatus::ALL,
             summary: overview.chosen,
+            pipeline: overview.pipeline,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Starting a call by hand, and settling a call whose outcome nobody could establish.
+//! Starting a call by hand, settling a call whose outcome nobody could establish, and
+//! re-running the post-call pipeline on a call.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use askama::Template;
@@ -12,6 +13,7 @@ use crate::calls::review::{self, Finding};
 use crate::calls::{self, CallStart, Requester};
 use crate::error::AppError;
 use crate::ids::{InteractionId, LeadId};
+use crate::services;
 use crate::web::{PageCtx, redirect_with_flash, respond};
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,4 +97,18 @@ pub(super) async fn settle(
         Finding::NotReached => "Settled as not reached; the lead may be called again.".to_owned(),
     };
     redirect_with_flash(&req, &format!("/interactions/{id}"), FlashKind::Success, message)
+}
+
+/// Queues another run of the campaign's pipeline on the call; earlier runs stay.
+#[post("/interactions/{id}/pipeline/rerun")]
+pub(super) async fn rerun_pipeline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<InteractionId>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let version = services::pipeline::rerun(&state.ctx, user.actor(), id).await?;
+    let message = format!("Run {version} queued; its result appears here in a few seconds.");
+    redirect_with_flash(&req, &format!("/interactions/{id}#pipeline"), FlashKind::Success, message)
 }

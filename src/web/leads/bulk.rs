@@ -1,5 +1,6 @@
 //! Bulk actions on the leads selected in a list (or the one on its page): status, test
-//! flag, and delete after a confirmation page.
+//! flag, delete after a confirmation page, "call now" through the dialer's queue, and
+//! export.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use askama::Template;
@@ -11,6 +12,7 @@ use crate::auth::session::FlashKind;
 use crate::db::leads::Lead;
 use crate::error::AppError;
 use crate::ids::LeadId;
+use crate::services::lead_queue;
 use crate::services::leads::{self, BulkAction};
 use crate::web::local_path::LocalPath;
 use crate::web::{PageCtx, redirect_with_flash, respond};
@@ -39,6 +41,15 @@ pub(super) async fn bulk(
     if ids.is_empty() {
         return redirect_with_flash(&req, &back, FlashKind::Error, "Select at least one lead first.");
     }
+    match value("action") {
+        "export" => return Ok(crate::web::exports::selected_leads(&state, ids)),
+        "call_now" => {
+            let report = lead_queue::call_now(&state.ctx, user.actor(), ids).await?;
+            let kind = if report.now + report.later > 0 { FlashKind::Success } else { FlashKind::Error };
+            return redirect_with_flash(&req, &back, kind, report.message());
+        }
+        _ => {}
+    }
     let action = BulkAction::parse(value("action"))
         .ok_or_else(|| AppError::validation("Choose what to do with the selected leads"))?;
     if action == BulkAction::Delete && value("confirm") != "yes" {
@@ -46,5 +57,10 @@ pub(super) async fn bulk(
         return Ok(respond(ConfirmDelete { ctx, leads, back }, &req));
     }
     let changed = leads::bulk(&state.ctx, &user.actor(), ids, action).await?;
-    redirect_with_flash(&req, &back, FlashKind::Success, format!("{}: {changed} lead(s).", action.done()))
+    redirect_with_flash(
+        &req,
+        &back,
+        FlashKind::Success,
+        format!("{}: {}.", action.done(), crate::domain::plural::counted(changed, "lead")),
+    )
 }

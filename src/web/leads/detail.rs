@@ -26,6 +26,7 @@ pub(super) struct DetailPage {
     timeline: Vec<TimelineEntry>,
     zone: Option<LeadZone>,
     call_block: Option<CallBlock>,
+    local_now: Option<String>,
     statuses: &'static [LeadStatus],
 }
 
@@ -41,6 +42,7 @@ impl DetailPage {
             timeline: detail.timeline,
             zone: detail.zone,
             call_block: detail.call_block,
+            local_now: detail.local_now,
             statuses: LeadStatus::ALL,
         }
     }

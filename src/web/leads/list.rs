@@ -38,7 +38,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// What to list; filters that do not parse are left out.
-    fn lead_query(&self, campaign_id: Option<CampaignId>) -> LeadQuery {
+    pub fn lead_query(&self, campaign_id: Option<CampaignId>) -> LeadQuery {
         LeadQuery {
             campaign_id,
             status: LeadStatus::parse(&self.status).ok(),
@@ -115,6 +115,11 @@ impl ListPage {
     }
 
     /// This very page, for coming back after a bulk action.
+    /// The CSV download of everything these filters match.
+    fn export_link(&self) -> String {
+        self.query.link(&format!("{}/export.csv", self.base), None)
+    }
+
     fn here(&self) -> String {
         let cursor = if !self.query.after.is_empty() {
             Some(("after", self.query.after.as_str()))

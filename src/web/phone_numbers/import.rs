@@ -4,6 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::domain::plural::counted;
 use crate::services::phone_numbers::NumberImport;
 use crate::services::provider_import::{ImportReport, Review};
 use crate::web::PageCtx;
@@ -30,7 +31,7 @@ impl ImportPages for NumberImport {
     fn flash(report: &ImportReport) -> String {
         let mut message = match report.added.len() {
             0 => "Nothing new to import.".to_owned(),
-            n => format!("Imported {n} number(s): {}.", report.added.join(", ")),
+            n => format!("Imported {}: {}.", counted(n, "number"), report.added.join(", ")),
         };
         if !report.skipped.is_empty() {
             message.push_str(&format!(

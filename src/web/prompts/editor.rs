@@ -1,5 +1,6 @@
-//! The template editor: a new template or the next version of one, its live preview for a
-//! chosen lead and contact type, and saving, which renders every branch first.
+//! The template editor: a new template or the draft of one, its live preview for a chosen
+//! lead and contact type, and saving, which renders every branch first. Line numbers and
+//! the unsaved-changes warning come from static/editor.js.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -8,7 +9,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::AiSetupEditor;
 use crate::auth::session::FlashKind;
 use crate::db::leads::Lead;
 use crate::db::templates::{PromptTemplate, VersionListItem};
@@ -18,12 +19,14 @@ use crate::domain::prompt::VARIABLES;
 use crate::error::AppError;
 use crate::ids::TemplateId;
 use crate::services::prompt_context::PreviewLead;
-use crate::services::templates::{self, Editor, Preview, PreviewRequest, TemplateInput, TemplateText};
+use crate::services::templates::{self, Changes, Editor, Preview, PreviewRequest, Saved, TemplateInput, TemplateText};
 use crate::web::{PageCtx, redirect_with_flash, respond_with_status};
 
 /// The editor's form as posted, kept as typed for showing it again.
 #[derive(Debug, Default, Deserialize)]
 struct TemplateForm {
+    /// Previews need no name; saving requires one.
+    #[serde(default)]
     name: String,
     #[serde(default)]
     description: String,
@@ -37,24 +40,27 @@ struct TemplateForm {
 }
 
 impl TemplateForm {
-    /// The form for the latest version of a template, previewed for the sample lead.
+    /// The form for a template's draft (else its published version), previewed for the
+    /// sample lead.
     fn from_editor(editor: &Editor) -> TemplateForm {
         let template = editor.template.as_ref();
-        let latest = editor.latest.as_ref();
         TemplateForm {
             name: template.map(|t| t.name.clone()).unwrap_or_default(),
             description: template.map(|t| t.description.clone()).unwrap_or_default(),
-            system_prompt: latest.map(|v| v.system_prompt.clone()).unwrap_or_default(),
-            first_message: latest.and_then(|v| v.first_message.clone()).unwrap_or_default(),
+            system_prompt: editor.text.system_prompt.clone(),
+            first_message: editor.text.first_message.clone().unwrap_or_default(),
             preview_lead: String::new(),
             contact_type: ContactType::First.as_str().into(),
         }
     }
 
+    /// The text with the line breaks browsers send (CRLF) as `\n`, so that saving what was
+    /// published compares equal and diffs show only real changes.
     fn text(&self) -> TemplateText {
+        let lines = |text: &str| text.replace("\r\n", "\n");
         TemplateText {
-            system_prompt: self.system_prompt.clone(),
-            first_message: Some(self.first_message.clone()).filter(|m| !m.trim().is_empty()),
+            system_prompt: lines(&self.system_prompt),
+            first_message: Some(lines(&self.first_message)).filter(|m| !m.trim().is_empty()),
         }
     }
 
@@ -92,12 +98,16 @@ struct PreviewPartial {
 struct EditorPage {
     ctx: PageCtx,
     template: Option<PromptTemplate>,
-    current_version: i32,
+    /// The version calls use, with who published it.
+    published: Option<VersionListItem>,
     form: TemplateForm,
     versions: Vec<VersionListItem>,
+    /// The saved draft's changes to the published version.
+    changes: Changes,
     leads: Vec<(Lead, String)>,
     used_by: Vec<String>,
     preview: Preview,
+    /// Why the form was not saved; the form then holds unsaved changes.
     error: Option<String>,
     variables: &'static [(&'static str, &'static str)],
     contact_types: &'static [ContactType],
@@ -105,14 +115,14 @@ struct EditorPage {
 
 impl EditorPage {
     fn new(ctx: PageCtx, editor: Editor, form: TemplateForm, error: Option<String>) -> EditorPage {
-        let current_version = editor.current_version();
-        let Editor { template, versions, leads, used_by, preview, .. } = editor;
+        let Editor { template, versions, unpublished, leads, used_by, preview, .. } = editor;
         EditorPage {
             ctx,
             template,
-            current_version,
+            published: versions.first().cloned(),
             form,
             versions,
+            changes: unpublished,
             leads,
             used_by,
             preview,
@@ -166,14 +176,17 @@ pub(super) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     form: web::Form<TemplateForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     match async { templates::create(&state.ctx, &user.actor(), form.input()?).await }.await {
-        Ok(id) => {
-            redirect_with_flash(&req, &format!("/templates/{id}"), FlashKind::Success, "Template saved as version 1.")
-        }
+        Ok(id) => redirect_with_flash(
+            &req,
+            &format!("/templates/{id}"),
+            FlashKind::Success,
+            "Template created and version 1 published. Later changes are saved as a draft until you publish them.",
+        ),
         Err(e) => not_saved(&req, &state, ctx, None, form, e).await,
     }
 }
@@ -183,19 +196,22 @@ pub(super) async fn save(
     req: HttpRequest,
     state: web::Data<AppState>,
     ctx: PageCtx,
-    user: CurrentUser,
+    AiSetupEditor(user): AiSetupEditor,
     path: web::Path<TemplateId>,
     form: web::Form<TemplateForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let form = form.into_inner();
-    match async { templates::save_version(&state.ctx, &user.actor(), id, form.input()?).await }.await {
-        Ok(version) => redirect_with_flash(
-            &req,
-            &format!("/templates/{id}"),
-            FlashKind::Success,
-            format!("Saved as version {version}."),
-        ),
+    match async { templates::save_draft(&state.ctx, &user.actor(), id, form.input()?).await }.await {
+        Ok(saved) => {
+            let message = match saved {
+                Saved::Draft => "Draft saved. Calls keep the published version until you publish the draft.".to_owned(),
+                Saved::Published(version) => {
+                    format!("Saved. This is the published version {version}; nothing to publish.")
+                }
+            };
+            redirect_with_flash(&req, &format!("/templates/{id}"), FlashKind::Success, message)
+        }
         Err(e) => not_saved(&req, &state, ctx, Some(id), form, e).await,
     }
 }

@@ -1,6 +1,6 @@
-//! Voice prompt templates: the list, an editor with a live preview (htmx, debounced) for a
-//! chosen lead and contact type and a variable reference, and the version history with
-//! restore.
+//! Voice prompt templates: the list, an editor of the draft with a live preview (htmx,
+//! debounced) for a chosen lead and contact type and a variable reference, publishing, and
+//! the version history with each version's changes and restore.
 
 mod editor;
 mod list;
@@ -15,6 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(editor::preview_partial)
         .service(editor::editor_page)
         .service(editor::save)
+        .service(version::publish)
         .service(version::version_page)
         .service(version::restore);
 }

@@ -88,7 +88,7 @@ impl ConnectionForm {
     }
 }
 
-fn parse_base_url(input: &str) -> Result<String, String> {
+pub(super) fn parse_base_url(input: &str) -> Result<String, String> {
     let trimmed = input.trim().trim_end_matches('/');
     let url = reqwest::Url::parse(trimmed).map_err(|_| format!("“{trimmed}” is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -225,9 +225,9 @@ pub async fn update(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "settings/_check.html")]
-struct CheckResult {
-    ok: bool,
-    message: String,
+pub(super) struct CheckResult {
+    pub(super) ok: bool,
+    pub(super) message: String,
 }
 
 #[post("/providers/{id}/test")]

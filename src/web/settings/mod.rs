@@ -1,9 +1,11 @@
 //! Settings (admins only): provider connections with their secrets, webhook URLs and
-//! inbound routing, the log of webhooks received, and the audit log.
+//! inbound routing, the post-call pipeline's LLM connection, the log of webhooks received,
+//! and the audit log.
 
 mod audit_log;
 mod connections;
 mod inbound;
+mod llm;
 mod webhook_events;
 
 use actix_web::web;
@@ -21,6 +23,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(connections::update)
         .service(connections::test)
         .service(connections::rotate_inbound_token)
+        .service(llm::llm_page)
+        .service(llm::save)
+        .service(llm::test)
+        .service(llm::delete)
         .service(inbound::page)
         .service(inbound::set_default)
         .service(connections::delete);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use voxdial::provider::SignatureVerdict;
-use voxdial::provider::simulator::{InboundTarget, Simulator, SimulatorConfig};
+use voxdial::provider::simulator::{CallLength, InboundTarget, Simulator, SimulatorConfig};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -49,7 +49,8 @@ fn simulator(receiver: &MockServer, token: &str) -> Simulator {
         api_key: "sk_sim".into(),
         webhook_url: format!("{}/post-call", receiver.uri()),
         webhook_secret: SECRET.into(),
-        call_length: Duration::from_millis(300),
+        call_length: CallLength::Fixed(Duration::from_millis(300)),
+        send_audio: false,
         inbound: Some(InboundTarget {
             initiation_url: format!("{}/initiation", receiver.uri()),
             token: token.into(),

@@ -1,0 +1,2 @@
+DROP TABLE workspace_settings;
+DROP TABLE user_invites;

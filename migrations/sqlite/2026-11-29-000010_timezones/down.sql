@@ -1,0 +1,2 @@
+ALTER TABLE workspace_settings DROP COLUMN timezone;
+ALTER TABLE users DROP COLUMN timezone;
