@@ -152,12 +152,6 @@ pub fn update(
         .execute(conn)
 }
 
-pub fn rename(conn: &mut DbConnection, id: AgentId, name: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(voice_agents::table.find(id))
-        .set((voice_agents::name.eq(name), voice_agents::updated_at.eq(now)))
-        .execute(conn)
-}
-
 pub fn set_active(conn: &mut DbConnection, id: AgentId, active: bool, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(voice_agents::table.find(id))
         .set((voice_agents::active.eq(active), voice_agents::updated_at.eq(now)))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::interactions::Interaction;
-use super::schema::{campaign_pipelines, interactions, leads, llm_connections, pipeline_runs};
+use super::schema::{campaign_pipelines, campaigns, interactions, leads, llm_connections, pipeline_runs};
 use super::types::typed_row;
 use crate::domain::interaction::CallStatus;
 use crate::domain::lead::search_keys;
@@ -325,14 +325,23 @@ pub fn newer_done(conn: &mut DbConnection, run: &PipelineRun) -> QueryResult<boo
     .get_result(conn)
 }
 
-/// Puts a finished run's score and found values on the call.
+/// Puts a finished run's score and found values on the call, keeping its campaign's score
+/// totals in step (the call's earlier score, if any, is taken out first).
 pub fn set_call_findings(
     conn: &mut DbConnection,
-    interaction_id: InteractionId,
+    call: &Interaction,
     score: Option<i32>,
     extracted: Option<&str>,
 ) -> QueryResult<usize> {
-    diesel::update(interactions::table.find(interaction_id))
+    let counted = |s: Option<i32>| (i64::from(s.is_some()), i64::from(s.unwrap_or(0)));
+    let ((old_n, old_sum), (new_n, new_sum)) = (counted(call.score), counted(score));
+    diesel::update(campaigns::table.find(call.campaign_id))
+        .set((
+            campaigns::scored_calls.eq(campaigns::scored_calls + (new_n - old_n)),
+            campaigns::score_sum.eq(campaigns::score_sum + (new_sum - old_sum)),
+        ))
+        .execute(conn)?;
+    diesel::update(interactions::table.find(call.id))
         .set((interactions::score.eq(score), interactions::extracted.eq(extracted)))
         .execute(conn)
 }
@@ -394,11 +403,9 @@ pub struct PipelineSummary {
 }
 
 pub fn campaign_summary(conn: &mut DbConnection, campaign_id: CampaignId) -> QueryResult<PipelineSummary> {
-    let (scored_calls, total): (i64, Option<i64>) = interactions::table
-        .filter(interactions::campaign_id.eq(campaign_id))
-        .filter(interactions::score.is_not_null())
-        .select((diesel::dsl::count_star(), diesel::dsl::sum(interactions::score)))
-        .get_result(conn)?;
+    let (scored_calls, total): (i64, i64) =
+        campaigns::table.find(campaign_id).select((campaigns::scored_calls, campaigns::score_sum)).get_result(conn)?;
+    // Runs not done are few (waiting, running or failed): read through the status index.
     let statuses: Vec<String> = pipeline_runs::table
         .inner_join(interactions::table)
         .filter(interactions::campaign_id.eq(campaign_id))
@@ -408,7 +415,7 @@ pub fn campaign_summary(conn: &mut DbConnection, campaign_id: CampaignId) -> Que
     let failed = statuses.iter().filter(|s| *s == RunStatus::Failed.as_str()).count() as i64;
     Ok(PipelineSummary {
         scored_calls,
-        average_score: total.filter(|_| scored_calls > 0).map(|t| t as f64 / scored_calls as f64),
+        average_score: (scored_calls > 0).then(|| total as f64 / scored_calls as f64),
         waiting: statuses.len() as i64 - failed,
         failed,
     })

@@ -159,6 +159,8 @@ diesel::table! {
         blocking_error_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scored_calls -> BigInt,
+        score_sum -> BigInt,
     }
 }
 

@@ -162,8 +162,8 @@ pub fn apply(
 ) -> Result<(), AppError> {
     let found = result.found_values();
     let extracted = (!found.is_empty()).then(|| Value::Object(found).to_string());
-    db::pipeline::set_call_findings(conn, input.call.id, result.score, extracted.as_deref())?;
     let call = db::interactions::find(conn, input.call.id)?;
+    db::pipeline::set_call_findings(conn, &call, result.score, extracted.as_deref())?;
     let latest = !db::pipeline::later_call_exists(conn, &call)?;
     if latest {
         let lead = db::leads::find(conn, call.lead_id)?;

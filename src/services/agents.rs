@@ -190,7 +190,8 @@ fn record(
 }
 
 /// Voice agents as [`provider_import`](super::provider_import) imports them: stored under
-/// the provider's name (its id when it has none); importing again renames, never duplicates.
+/// the provider's name (its id when it has none); importing again never duplicates, and never
+/// overwrites the label an admin gave it.
 pub struct AgentImport;
 
 #[async_trait]
@@ -243,20 +244,5 @@ impl ImportKind for AgentImport {
         let id = db::agents::insert(conn, &fields, now)?;
         let summary = format!("Imported the voice agent “{name}” from “{}”", connection.name);
         Ok(Written { id: id.get(), label: name.clone(), summary })
-    }
-
-    fn outdated(existing: &VoiceAgent, name: &String) -> bool {
-        existing.name != *name
-    }
-
-    fn refresh(
-        conn: &mut DbConnection,
-        existing: &VoiceAgent,
-        name: &String,
-        now: NaiveDateTime,
-    ) -> QueryResult<Option<Written>> {
-        db::agents::rename(conn, existing.id, name, now)?;
-        let summary = format!("Renamed the voice agent “{}” to “{name}” from the provider", existing.name);
-        Ok(Some(Written { id: existing.id.get(), label: name.clone(), summary }))
     }
 }

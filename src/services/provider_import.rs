@@ -67,21 +67,6 @@ pub trait ImportKind: Send + Sync + 'static {
         prepared: &Self::Prepared,
         now: NaiveDateTime,
     ) -> QueryResult<Written>;
-
-    /// Whether importing again would change the item voxdial has (e.g. a renamed agent).
-    fn outdated(_existing: &Self::Existing, _prepared: &Self::Prepared) -> bool {
-        false
-    }
-
-    /// Brings an outdated item up to date; only called when [`ImportKind::outdated`] says so.
-    fn refresh(
-        _conn: &mut DbConnection,
-        _existing: &Self::Existing,
-        _prepared: &Self::Prepared,
-        _now: NaiveDateTime,
-    ) -> QueryResult<Option<Written>> {
-        Ok(None)
-    }
 }
 
 /// An item at the provider, and what voxdial has of it.
@@ -100,14 +85,6 @@ impl<K: ImportKind> Candidate<K> {
     /// Not in voxdial yet, and usable: offered ticked.
     pub fn is_new(&self) -> bool {
         self.existing.is_none() && self.is_usable()
-    }
-
-    /// In voxdial, but importing again would update it: offered, not ticked.
-    pub fn is_outdated(&self) -> bool {
-        match (&self.existing, &self.prepared) {
-            (Some(existing), Some(prepared)) => K::outdated(existing, prepared),
-            _ => false,
-        }
     }
 }
 
@@ -140,13 +117,12 @@ pub async fn review<K: ImportKind>(ctx: &Ctx, connection_id: Option<ConnectionId
 #[derive(Debug, Default)]
 pub struct ImportReport {
     pub added: Vec<String>,
-    pub updated: Vec<String>,
     /// Ticked, but voxdial cannot use them.
     pub skipped: Vec<String>,
 }
 
 /// Imports the ticked items of a connection as the provider lists them now, in one
-/// transaction. Items already in voxdial are left alone unless they are outdated.
+/// transaction. Items already in voxdial are left alone (their names there are voxdial's own).
 pub async fn import<K: ImportKind>(
     ctx: &Ctx,
     actor: &Actor,
@@ -165,12 +141,6 @@ pub async fn import<K: ImportKind>(
             for remote in &selected {
                 let existing = K::find(conn, connection.id, K::remote_id(remote))?;
                 match (existing, K::prepare(remote)) {
-                    (Some(existing), Some(prepared)) if K::outdated(&existing, &prepared) => {
-                        if let Some(written) = K::refresh(conn, &existing, &prepared, now)? {
-                            record::<K>(conn, &actor, &written, now)?;
-                            report.updated.push(written.label);
-                        }
-                    }
                     (Some(_), _) => {}
                     (None, None) => report.skipped.push(K::label(remote)),
                     (None, Some(prepared)) => {

@@ -290,7 +290,7 @@ async fn r_pipeline_a_rerun_adds_a_version_and_keeps_the_earlier_result() {
         reply(&answer.to_string())
     })
     .await;
-    let (app, _s, call) = ready(&llm).await;
+    let (app, s, call) = ready(&llm).await;
     step(&app, db::now()).await;
     let rerun = app.post_form(&format!("/interactions/{call}/pipeline/rerun"), &[]).await;
     assert_is_redirect_to(&rerun, &format!("/interactions/{call}#pipeline"));
@@ -300,6 +300,8 @@ async fn r_pipeline_a_rerun_adds_a_version_and_keeps_the_earlier_result() {
     assert_eq!(app.with_conn(|c| db::interactions::find(c, call).unwrap()).score, Some(20), "the newest result shows");
     let page = app.get_html(&format!("/interactions/{call}")).await;
     assert!(page.contains("Earlier runs (1)"));
+    let overview = app.get_html(&format!("/campaigns/{}", s.campaign)).await;
+    assert!(overview.contains("20</strong> / 100 over 1 scored call"), "the re-run replaced the score in the average");
     let audit = app.get_html("/settings/audit").await;
     assert!(audit.contains("Pipeline run 2 of call"));
 }

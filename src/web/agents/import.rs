@@ -30,10 +30,6 @@ impl ImportPages for AgentImport {
     }
 
     fn flash(report: &ImportReport) -> String {
-        let mut message = format!("Imported {}.", counted(report.added.len(), "new agent"));
-        if !report.updated.is_empty() {
-            message.push_str(&format!(" Updated the name of {}.", counted(report.updated.len(), "agent")));
-        }
-        message
+        format!("Imported {}.", counted(report.added.len(), "new agent"))
     }
 }
