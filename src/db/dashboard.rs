@@ -5,13 +5,15 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::connection::MultiBackend;
 use super::problems::Problem;
-use super::schema::{campaign_dialer_rules, campaigns, interactions};
+use super::schema::{campaign_dialer_rules, campaigns, interactions, pipeline_runs};
 use super::types::read_column;
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::interaction::CallStatus;
 use crate::domain::outcome::Outcome;
-use crate::ids::CampaignId;
+use crate::domain::pipeline::RunStatus;
+use crate::ids::{CampaignId, InteractionId};
 
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -20,7 +22,14 @@ pub struct Summary {
     pub outcomes: Vec<(Outcome, i64)>,
     pub active_campaigns: Vec<ActiveCampaign>,
     pub blocked_campaigns: Vec<(CampaignId, String, String)>,
+    /// Campaigns whose dialer paused itself, with why; a person resumes them.
+    pub paused_campaigns: Vec<(CampaignId, String, String)>,
     pub calls_to_review: i64,
+    /// Webhook events that kept failing and wait for an admin's "Retry now".
+    pub parked_webhooks: i64,
+    /// Calls whose latest pipeline run failed: the most recent, and how many in all.
+    pub failed_runs: Vec<FailedRun>,
+    pub failed_runs_total: i64,
     /// What voxdial met while working on its own (inbound calls it could not route …).
     pub problems: Vec<Problem>,
 }
@@ -34,6 +43,15 @@ pub struct ActiveCampaign {
     pub paused_reason: Option<String>,
     pub blocking_error: Option<String>,
     pub in_flight: i64,
+}
+
+/// A call whose latest pipeline run failed (a newer run, such as a rerun, supersedes it).
+#[derive(Debug, Queryable)]
+pub struct FailedRun {
+    pub interaction_id: InteractionId,
+    pub version: i32,
+    pub error: Option<String>,
+    pub failed_at: NaiveDateTime,
 }
 
 /// Where a campaign's dialer stands, decided in the order the dialer itself checks.
@@ -83,10 +101,108 @@ pub fn summary(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<Sum
         .select((campaigns::id, campaigns::name, campaigns::blocking_error_message.assume_not_null()))
         .limit(20)
         .load(conn)?;
+    let paused_campaigns = campaigns::table
+        .inner_join(campaign_dialer_rules::table)
+        .filter(campaigns::status.ne(CampaignStatus::Archived.as_str()))
+        .filter(campaign_dialer_rules::enabled.eq(true))
+        .filter(campaign_dialer_rules::paused_reason.is_not_null())
+        .order(campaigns::name.asc())
+        .select((campaigns::id, campaigns::name, campaign_dialer_rules::paused_reason.assume_not_null()))
+        .limit(20)
+        .load(conn)?;
     let calls_to_review =
         interactions::table.filter(interactions::status.eq(CallStatus::Unknown.as_str())).count().get_result(conn)?;
+    let parked_webhooks = super::webhook_events::count_parked(conn)?;
+    let (failed_runs, failed_runs_total) = failed_runs(conn, 10)?;
     let problems = super::problems::open(conn, 10)?;
-    Ok(Summary { calls_since, live_calls, outcomes, active_campaigns, blocked_campaigns, calls_to_review, problems })
+    Ok(Summary {
+        calls_since,
+        live_calls,
+        outcomes,
+        active_campaigns,
+        blocked_campaigns,
+        paused_campaigns,
+        calls_to_review,
+        parked_webhooks,
+        failed_runs,
+        failed_runs_total,
+        problems,
+    })
+}
+
+diesel::alias!(pipeline_runs as later_runs: LaterRuns);
+
+/// Calls whose latest run failed, most recent first (failed runs are few: the status index
+/// finds them, and the (call, version) key answers whether a newer run exists).
+fn failed_runs(conn: &mut DbConnection, limit: i64) -> QueryResult<(Vec<FailedRun>, i64)> {
+    let superseded = diesel::dsl::exists(
+        later_runs
+            .filter(later_runs.field(pipeline_runs::interaction_id).eq(pipeline_runs::interaction_id))
+            .filter(later_runs.field(pipeline_runs::version).gt(pipeline_runs::version)),
+    );
+    let latest_failed = || {
+        pipeline_runs::table
+            .filter(pipeline_runs::status.eq(RunStatus::Failed.as_str()))
+            .filter(diesel::dsl::not(superseded))
+    };
+    let runs = latest_failed()
+        .order(pipeline_runs::id.desc())
+        .select((
+            pipeline_runs::interaction_id,
+            pipeline_runs::version,
+            pipeline_runs::error,
+            pipeline_runs::updated_at,
+        ))
+        .limit(limit)
+        .load(conn)?;
+    Ok((runs, latest_failed().count().get_result(conn)?))
+}
+
+/// Calls per local day and outcome: `edges` are the UTC instants the days start, then the
+/// end of the last one; each row is (day index, outcome, calls). One indexed range scan on
+/// `created_at`, grouped in the database.
+pub fn calls_by_day(
+    conn: &mut DbConnection,
+    edges: &[NaiveDateTime],
+) -> QueryResult<Vec<(usize, Option<Outcome>, i64)>> {
+    #[derive(QueryableByName)]
+    struct DayCount {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        day: i32,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        outcome: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        calls: i64,
+    }
+    // The query builder has no CASE through the multi-backend connection, so this is SQL.
+    // Edge `i` is parameter `i + 1`, numbered explicitly: SQLite reads `$n` as a *name* and
+    // numbers names in order of first use, so it takes `?n` where PostgreSQL takes `$n`.
+    let sigil = match conn {
+        DbConnection::Sqlite(_) => '?',
+        DbConnection::Pg(_) => '$',
+    };
+    let edge = |i: usize| format!("{sigil}{}", i + 1);
+    let last = edges.len() - 1;
+    let days: String = (1..last).map(|i| format!("WHEN created_at < {} THEN {} ", edge(i), i - 1)).collect();
+    let sql = format!(
+        "SELECT CASE {days}ELSE {} END AS day, outcome, COUNT(*) AS calls FROM interactions \
+         WHERE created_at >= {} AND created_at < {} GROUP BY 1, 2",
+        last - 1,
+        edge(0),
+        edge(last)
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    for edge in edges {
+        query = query.bind::<diesel::sql_types::Timestamp, _>(*edge);
+    }
+    query
+        .load::<DayCount>(conn)?
+        .into_iter()
+        .map(|row| {
+            let outcome = read_column::<Option<Outcome>>("interactions", "outcome", row.outcome)?;
+            Ok((row.day as usize, outcome, row.calls))
+        })
+        .collect()
 }
 
 /// The first 20 active campaigns by name, each with its dialer and its calls in flight (two

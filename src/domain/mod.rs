@@ -2,6 +2,7 @@
 
 pub mod campaign;
 pub mod codes;
+pub mod daily_calls;
 pub mod dialing;
 pub mod interaction;
 pub mod lead;

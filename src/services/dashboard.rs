@@ -1,16 +1,32 @@
 //! The dashboard's figures, and dismissing the problems it lists.
 
-use chrono::NaiveDateTime;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::{self, dashboard::Summary};
+use crate::domain::daily_calls::{self, DAYS, DailyCalls};
 use crate::error::AppError;
 use crate::ids::ProblemId;
 use crate::services::Ctx;
 
-/// Calls and outcomes since `since`, live calls, active campaigns with their dialers, and problems.
-pub async fn summary(ctx: &Ctx, since: NaiveDateTime) -> Result<Summary, AppError> {
-    ctx.db.run(move |conn| Ok(db::dashboard::summary(conn, since)?)).await
+pub struct Dashboard {
+    pub summary: Summary,
+    pub daily_calls: DailyCalls,
+}
+
+/// Today's calls and outcomes, live calls, active campaigns with their dialers, problems, and
+/// the calls of the last days by outcome: days and "today" as the reader in `zone` has them.
+pub async fn summary(ctx: &Ctx, today: NaiveDate, zone: Tz) -> Result<Dashboard, AppError> {
+    let edges = daily_calls::day_edges(today, zone);
+    ctx.db
+        .run(move |conn| {
+            // "Today" is the chart's last day.
+            let summary = db::dashboard::summary(conn, edges[DAYS - 1])?;
+            let counted = db::dashboard::calls_by_day(conn, &edges)?;
+            Ok(Dashboard { summary, daily_calls: DailyCalls::new(today, &counted) })
+        })
+        .await
 }
 
 /// A person dismisses a problem they dealt with (a second dismissal changes nothing).

@@ -1,4 +1,4 @@
-//! The dashboard: calls today, outcomes, active campaigns, problems.
+//! The dashboard: calls today, outcomes, the last 7 days' calls, active campaigns, problems.
 
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use askama::Template;
@@ -10,6 +10,8 @@ use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
 use crate::db::dashboard::{DialerStatus, Summary};
 use crate::db::problems::ProblemKind;
+use crate::domain::daily_calls::DailyCalls;
+use crate::domain::outcome::Outcome;
 use crate::error::AppError;
 use crate::ids::ProblemId;
 use crate::services;
@@ -25,15 +27,25 @@ struct DashboardPage {
     summary: Summary,
     /// The day the "today" figures count, for the links to the lists behind them.
     today: chrono::NaiveDate,
+    daily_calls: DailyCalls,
+    /// The chart of `daily_calls`, an `<svg>` element drawn here.
+    chart: String,
+}
+
+impl DashboardPage {
+    fn color(&self, outcome: &Option<Outcome>) -> String {
+        super::dashboard_chart::hex(outcome)
+    }
 }
 
 #[get("/")]
 async fn dashboard(state: web::Data<AppState>, ctx: PageCtx) -> Result<impl Responder, AppError> {
     // "Today" is the reader's day, in their zone.
     let today = ctx.day(state.ctx.clock.now());
-    let since = crate::domain::local_time::start_of_day(today, ctx.times().0);
-    let summary = services::dashboard::summary(&state.ctx, since).await?;
-    Ok(DashboardPage { ctx, summary, today })
+    let services::dashboard::Dashboard { summary, daily_calls } =
+        services::dashboard::summary(&state.ctx, today, ctx.times().0).await?;
+    let chart = super::dashboard_chart::svg(&daily_calls)?;
+    Ok(DashboardPage { ctx, summary, today, daily_calls, chart })
 }
 
 #[post("/problems/{id}/dismiss")]

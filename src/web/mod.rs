@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod campaigns;
 pub mod dashboard;
+mod dashboard_chart;
 pub mod dnc;
 pub mod errors;
 pub mod exports;
