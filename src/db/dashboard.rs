@@ -159,11 +159,12 @@ fn failed_runs(conn: &mut DbConnection, limit: i64) -> QueryResult<(Vec<FailedRu
 }
 
 /// Calls per local day and outcome: `edges` are the UTC instants the days start, then the
-/// end of the last one; each row is (day index, outcome, calls). One indexed range scan on
-/// `created_at`, grouped in the database.
+/// end of the last one; each row is (day index, outcome, calls), of one campaign's calls or
+/// of all. One indexed range scan on `created_at`, grouped in the database.
 pub fn calls_by_day(
     conn: &mut DbConnection,
     edges: &[NaiveDateTime],
+    campaign: Option<CampaignId>,
 ) -> QueryResult<Vec<(usize, Option<Outcome>, i64)>> {
     #[derive(QueryableByName)]
     struct DayCount {
@@ -183,17 +184,23 @@ pub fn calls_by_day(
     };
     let edge = |i: usize| format!("{sigil}{}", i + 1);
     let last = edges.len() - 1;
-    let days: String = (1..last).map(|i| format!("WHEN created_at < {} THEN {} ", edge(i), i - 1)).collect();
+    let whens: String = (1..last).map(|i| format!("WHEN created_at < {} THEN {} ", edge(i), i - 1)).collect();
+    // A one-day period has no branches, and a CASE needs at least one.
+    let day = if whens.is_empty() { "0".to_owned() } else { format!("CASE {whens}ELSE {} END", last - 1) };
+    // The campaign, when there is one, is the parameter after the edges.
+    let of_campaign = campaign.map_or(String::new(), |_| format!("AND campaign_id = {sigil}{} ", edges.len() + 1));
     let sql = format!(
-        "SELECT CASE {days}ELSE {} END AS day, outcome, COUNT(*) AS calls FROM interactions \
-         WHERE created_at >= {} AND created_at < {} GROUP BY 1, 2",
-        last - 1,
+        "SELECT {day} AS day, outcome, COUNT(*) AS calls FROM interactions \
+         WHERE created_at >= {} AND created_at < {} {of_campaign}GROUP BY 1, 2",
         edge(0),
         edge(last)
     );
     let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
     for edge in edges {
         query = query.bind::<diesel::sql_types::Timestamp, _>(*edge);
+    }
+    if let Some(campaign) = campaign {
+        query = query.bind::<diesel::sql_types::BigInt, _>(campaign.get());
     }
     query
         .load::<DayCount>(conn)?

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod types;
 
 pub mod agents;
+pub mod analytics;
 pub mod audit;
 pub mod call_lists;
 pub mod campaigns;

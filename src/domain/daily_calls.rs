@@ -1,4 +1,5 @@
-//! Calls per day by outcome over the reader's last days (the dashboard's chart and its table).
+//! Calls per day by outcome over a run of the reader's days (the dashboard's last week, the
+//! analytics period), for the chart and its table.
 //! Days are the reader's local days: the database counts calls between the UTC instants those
 //! days start, because local days are 23 to 25 hours long around DST changes and some zones
 //! are off UTC by half or three quarters of an hour, so whole UTC hours would not fit them.
@@ -9,18 +10,18 @@ use chrono_tz::Tz;
 use super::local_time::start_of_day;
 use super::outcome::Outcome;
 
-/// How many days the chart shows, today included.
+/// How many days the dashboard's chart shows, today included.
 pub const DAYS: usize = 7;
 
-/// The UTC instants each of the last `DAYS` local days starts, oldest first, then the start
-/// of tomorrow: `DAYS + 1` edges, day `i` running from edge `i` to edge `i + 1`.
-pub fn day_edges(today: NaiveDate, zone: Tz) -> Vec<NaiveDateTime> {
-    let first = first_day(today);
-    (0..=DAYS as u64).map(|i| start_of_day(first + Days::new(i), zone)).collect()
+/// The first of the dashboard's days.
+pub fn week_start(today: NaiveDate) -> NaiveDate {
+    today - Days::new(DAYS as u64 - 1)
 }
 
-fn first_day(today: NaiveDate) -> NaiveDate {
-    today - Days::new(DAYS as u64 - 1)
+/// The UTC instants each of `days` local days from `first` starts, oldest first, then the
+/// start of the day after: `days + 1` edges, day `i` running from edge `i` to edge `i + 1`.
+pub fn day_edges(first: NaiveDate, days: usize, zone: Tz) -> Vec<NaiveDateTime> {
+    (0..=days as u64).map(|i| start_of_day(first + Days::new(i), zone)).collect()
 }
 
 /// The counts by day and outcome, for the days `day_edges` gave.
@@ -36,10 +37,10 @@ pub struct DailyCalls {
 }
 
 impl DailyCalls {
-    /// From the database's `(day index, outcome, calls)` rows.
-    pub fn new(today: NaiveDate, counted: &[(usize, Option<Outcome>, i64)]) -> DailyCalls {
-        let first = first_day(today);
-        let days = (0..DAYS as u64).map(|i| first + Days::new(i)).collect();
+    /// From the database's `(day index, outcome, calls)` rows for `days` days from `first`.
+    pub fn new(first: NaiveDate, days: usize, counted: &[(usize, Option<Outcome>, i64)]) -> DailyCalls {
+        let count = days;
+        let days = (0..count as u64).map(|i| first + Days::new(i)).collect();
         let mut outcomes: Vec<Option<Outcome>> = Vec::new();
         for (_, outcome, _) in counted {
             if !outcomes.contains(outcome) {
@@ -48,7 +49,7 @@ impl DailyCalls {
         }
         // Outcomes in `Outcome::ALL` order, then the calls without one.
         outcomes.sort_by_key(|o| (o.is_none(), o.and_then(|o| Outcome::ALL.iter().position(|x| *x == o))));
-        let mut counts = vec![vec![0; outcomes.len()]; DAYS];
+        let mut counts = vec![vec![0; outcomes.len()]; count];
         for (day, outcome, calls) in counted {
             let column = outcomes.iter().position(|o| o == outcome).expect("collected above");
             counts[*day][column] += calls;
@@ -87,13 +88,13 @@ mod tests {
     #[test]
     fn the_edges_are_local_midnights_even_across_a_dst_change() {
         let new_york: Tz = "America/New_York".parse().unwrap();
-        let edges = day_edges(date("2026-03-10"), new_york);
+        let edges = day_edges(week_start(date("2026-03-10")), DAYS, new_york);
         assert_eq!(edges.len(), DAYS + 1);
         assert_eq!(edges[0].to_string(), "2026-03-04 05:00:00", "EST");
         assert_eq!(edges[5].to_string(), "2026-03-09 04:00:00", "EDT after the 8th, a 23-hour day");
         assert_eq!(edges[7].to_string(), "2026-03-11 04:00:00", "tomorrow");
         let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
-        assert_eq!(day_edges(date("2026-03-10"), kolkata)[6].to_string(), "2026-03-09 18:30:00");
+        assert_eq!(day_edges(date("2026-03-04"), DAYS, kolkata)[6].to_string(), "2026-03-09 18:30:00");
     }
 
     #[test]
@@ -104,7 +105,7 @@ mod tests {
             (0, Some(Outcome::Interested), 1),
             (5, Some(Outcome::NoAnswer), 4),
         ];
-        let calls = DailyCalls::new(date("2026-03-10"), &counted);
+        let calls = DailyCalls::new(week_start(date("2026-03-10")), DAYS, &counted);
         assert_eq!(calls.days.first(), Some(&date("2026-03-04")));
         assert_eq!(calls.days.last(), Some(&date("2026-03-10")));
         assert_eq!(calls.outcomes, [Some(Outcome::Interested), Some(Outcome::NoAnswer), None]);

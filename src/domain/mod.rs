@@ -1,5 +1,6 @@
 //! Validated domain types and pure rules. No I/O, no diesel, no actix.
 
+pub mod analytics;
 pub mod campaign;
 pub mod codes;
 pub mod daily_calls;

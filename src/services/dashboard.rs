@@ -18,13 +18,14 @@ pub struct Dashboard {
 /// Today's calls and outcomes, live calls, active campaigns with their dialers, problems, and
 /// the calls of the last days by outcome: days and "today" as the reader in `zone` has them.
 pub async fn summary(ctx: &Ctx, today: NaiveDate, zone: Tz) -> Result<Dashboard, AppError> {
-    let edges = daily_calls::day_edges(today, zone);
+    let first = daily_calls::week_start(today);
+    let edges = daily_calls::day_edges(first, DAYS, zone);
     ctx.db
         .run(move |conn| {
             // "Today" is the chart's last day.
             let summary = db::dashboard::summary(conn, edges[DAYS - 1])?;
-            let counted = db::dashboard::calls_by_day(conn, &edges)?;
-            Ok(Dashboard { summary, daily_calls: DailyCalls::new(today, &counted) })
+            let counted = db::dashboard::calls_by_day(conn, &edges, None)?;
+            Ok(Dashboard { summary, daily_calls: DailyCalls::new(first, DAYS, &counted) })
         })
         .await
 }

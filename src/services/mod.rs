@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod ai_agents;
+pub mod analytics;
 pub mod audit_log;
 pub mod campaigns;
 pub mod connections;

@@ -1,7 +1,8 @@
-//! The dashboard's chart of calls per day, stacked by outcome: SVG drawn on the server, so it
-//! reads without JavaScript. Colours are presentation attributes (`fill=`), which the CSP's
-//! `style-src 'self'` allows where inline `style=` would be blocked; the table under the chart
-//! carries the same numbers for screen readers and for anyone who cannot tell the colours apart.
+//! The chart of calls per day (the dashboard's week, the analytics period), stacked by
+//! outcome: SVG drawn on the server, so it reads without JavaScript. Colours are presentation
+//! attributes (`fill=`), which the CSP's `style-src 'self'` allows where inline `style=` would
+//! be blocked; the table under the chart carries the same numbers for screen readers and for
+//! anyone who cannot tell the colours apart.
 
 use plotters::prelude::*;
 
@@ -39,7 +40,7 @@ pub fn hex(outcome: &Option<Outcome>) -> String {
 /// The chart as an `<svg>` element to put in the page: one `<rect>` per non-empty segment.
 pub fn svg(calls: &DailyCalls) -> Result<String, AppError> {
     let mut out = String::new();
-    draw(calls, &mut out).map_err(|err| anyhow::anyhow!("drawing the dashboard chart: {err}"))?;
+    draw(calls, &mut out).map_err(|err| anyhow::anyhow!("drawing the calls-per-day chart: {err}"))?;
     Ok(scalable(&out))
 }
 
@@ -54,14 +55,16 @@ fn draw(calls: &DailyCalls, out: &mut String) -> Result<(), Box<dyn std::error::
         .y_label_area_size(44)
         // A segmented range includes its end: 0..days - 1 has a segment per day.
         .build_cartesian_2d((0..days - 1).into_segmented(), 0..top)?;
-    let labels: Vec<String> = calls.days.iter().map(|day| day.format("%a %-d").to_string()).collect();
+    // A week names its weekdays; longer periods label only the date, on about ten bars.
+    let format = if calls.days.len() > 10 { "%-d %b" } else { "%a %-d" };
+    let labels: Vec<String> = calls.days.iter().map(|day| day.format(format).to_string()).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(0xE5, 0xE7, 0xEB))
         .axis_style(RGBColor(0x9C, 0xA3, 0xAF))
-        .x_labels(calls.days.len())
+        .x_labels(calls.days.len().min(10))
         .y_labels(5)
         .x_label_formatter(&|at| match at {
             SegmentValue::CenterOf(day) => labels.get(*day as usize).cloned().unwrap_or_default(),

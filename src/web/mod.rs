@@ -2,6 +2,7 @@
 //! under `templates/<area>/`.
 
 pub mod agents;
+pub mod analytics;
 pub mod assets;
 pub mod auth;
 pub mod campaigns;
@@ -47,6 +48,7 @@ pub fn ui_routes(cfg: &mut web::ServiceConfig) {
             web::scope("")
                 .wrap(from_fn(require_login))
                 .configure(dashboard::routes)
+                .configure(analytics::routes)
                 .configure(profile::routes)
                 .service(web::scope("/agents").configure(agents::routes))
                 .configure(leads::routes)
@@ -56,6 +58,7 @@ pub fn ui_routes(cfg: &mut web::ServiceConfig) {
                     web::scope("/campaigns")
                         .configure(leads::campaign_routes)
                         .configure(interactions::campaign_routes)
+                        .configure(analytics::campaign_routes)
                         .configure(imports::routes)
                         .configure(campaigns::routes),
                 )

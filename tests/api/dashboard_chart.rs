@@ -40,7 +40,7 @@ fn call_at(
 }
 
 /// The text of each cell of the table's body rows (tags dropped).
-fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
+pub fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
     let start = html.find(&format!("id=\"{id}\"")).expect("the table");
     let body = &html[start..][html[start..].find("<tbody>").unwrap()..html[start..].find("</tbody>").unwrap()];
     body.split("<tr>")

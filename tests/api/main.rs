@@ -7,6 +7,7 @@ mod fake_provider;
 mod helpers;
 
 mod agents;
+mod analytics;
 mod auth;
 mod browser;
 mod browser_audit;
