@@ -9,8 +9,8 @@ use crate::auth::password;
 use crate::crypto::random_token;
 use crate::db::agents::AgentFields;
 use crate::db::campaigns::{AiAgentsSettings, CampaignFields};
+use crate::db::llm_connections::LlmFields;
 use crate::db::phone_numbers::NewPhoneNumber;
-use crate::db::pipeline::LlmFields;
 use crate::db::providers::{NewConnection, SecretField};
 use crate::db::{self, DbConnection, write_tx};
 use crate::domain::campaign::CampaignStatus;
@@ -295,7 +295,7 @@ fn point_llm_at_simulator(
     simulator_url: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<(), crate::error::AppError> {
-    if db::pipeline::llm_connection(conn)?.is_some_and(|c| c.model != LLM_MODEL) {
+    if db::llm_connections::find(conn)?.is_some_and(|c| c.model != LLM_MODEL) {
         return Ok(());
     }
     let base_url = format!("{simulator_url}/v1");
@@ -309,7 +309,7 @@ fn point_llm_at_simulator(
         input_usd_per_mtok: None,
         output_usd_per_mtok: None,
     };
-    db::pipeline::save_llm_connection(conn, &fields, now)?;
+    db::llm_connections::save(conn, &fields, now)?;
     Ok(())
 }
 

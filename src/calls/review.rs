@@ -21,23 +21,12 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// Outcomes a person may give for a reached lead.
-    pub const REACHED_OUTCOMES: [Outcome; 7] = [
-        Outcome::Interested,
-        Outcome::NotInterested,
-        Outcome::Callback,
-        Outcome::Voicemail,
-        Outcome::DoNotCall,
-        Outcome::WrongNumber,
-        Outcome::Completed,
-    ];
-
     pub fn parse(reached: bool, outcome: &str) -> Result<Finding, AppError> {
         if !reached {
             return Ok(Finding::NotReached);
         }
         Outcome::from_code(outcome)
-            .filter(|o| Finding::REACHED_OUTCOMES.contains(o))
+            .filter(|o| Outcome::CONNECTED.contains(o))
             .map(Finding::Reached)
             .ok_or_else(|| AppError::validation("Choose what came of the call"))
     }

@@ -25,6 +25,7 @@ pub mod invites;
 pub mod lead_lists;
 pub mod leads;
 pub mod leases;
+pub mod llm_connections;
 pub mod login_attempts;
 pub mod paging;
 pub mod phone_numbers;

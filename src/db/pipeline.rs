@@ -1,13 +1,13 @@
-//! The post-call pipeline's rows: the workspace's LLM connection, each campaign's pipeline,
-//! and the versioned runs per call. A run is claimed with a conditional update (status and
-//! lease), so several instances never run the same one twice at once.
+//! The post-call pipeline's rows: each campaign's pipeline and the versioned runs per call.
+//! A run is claimed with a conditional update (status and lease), so several instances never
+//! run the same one twice at once.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
 use super::interactions::Interaction;
-use super::schema::{campaign_pipelines, campaigns, interactions, leads, llm_connections, pipeline_runs};
+use super::schema::{campaign_pipelines, campaigns, interactions, leads, pipeline_runs};
 use super::types::typed_row;
 use crate::domain::interaction::CallStatus;
 use crate::domain::lead::search_keys;
@@ -16,75 +16,7 @@ use crate::domain::pipeline::RunStatus;
 use crate::domain::pipeline::config::{PipelineConfig, ProviderFields};
 use crate::domain::pipeline::copy::LeadFields;
 use crate::domain::user::Email;
-use crate::ids::{CampaignId, InteractionId, LeadId, LlmConnectionId, PipelineRunId, UserId};
-
-typed_row! {
-    pub struct LlmConnection in llm_connections as LlmConnectionRaw {
-        pub id: LlmConnectionId,
-        pub name: String,
-        pub base_url: String,
-        pub model: String,
-        pub api_key_enc: Option<String>,
-        pub api_key_hint: Option<String>,
-        pub timeout_secs: i32,
-        pub max_concurrent: i32,
-        pub input_usd_per_mtok: Option<f64>,
-        pub output_usd_per_mtok: Option<f64>,
-        pub created_at: NaiveDateTime,
-        pub updated_at: NaiveDateTime,
-    }
-}
-
-/// The connection's settings as saved; the key is sealed by the caller.
-pub struct LlmFields<'a> {
-    pub name: &'a str,
-    pub base_url: &'a str,
-    pub model: &'a str,
-    /// `Some` replaces the key (`Some((None, None))` removes it); `None` keeps it.
-    pub api_key: Option<(Option<&'a str>, Option<&'a str>)>,
-    pub timeout_secs: i32,
-    pub max_concurrent: i32,
-    pub input_usd_per_mtok: Option<f64>,
-    pub output_usd_per_mtok: Option<f64>,
-}
-
-/// The workspace's LLM connection (there is at most one).
-pub fn llm_connection(conn: &mut DbConnection) -> QueryResult<Option<LlmConnection>> {
-    llm_connections::table.order(llm_connections::id.asc()).select(LlmConnection::as_select()).first(conn).optional()
-}
-
-pub fn save_llm_connection(conn: &mut DbConnection, fields: &LlmFields<'_>, now: NaiveDateTime) -> QueryResult<()> {
-    let settings = (
-        llm_connections::name.eq(fields.name),
-        llm_connections::base_url.eq(fields.base_url),
-        llm_connections::model.eq(fields.model),
-        llm_connections::timeout_secs.eq(fields.timeout_secs),
-        llm_connections::max_concurrent.eq(fields.max_concurrent),
-        llm_connections::input_usd_per_mtok.eq(fields.input_usd_per_mtok),
-        llm_connections::output_usd_per_mtok.eq(fields.output_usd_per_mtok),
-        llm_connections::updated_at.eq(now),
-    );
-    let id = match llm_connection(conn)? {
-        Some(current) => {
-            diesel::update(llm_connections::table.find(current.id)).set(settings).execute(conn)?;
-            current.id
-        }
-        None => diesel::insert_into(llm_connections::table)
-            .values((settings, llm_connections::created_at.eq(now)))
-            .returning(llm_connections::id)
-            .get_result(conn)?,
-    };
-    if let Some((sealed, hint)) = fields.api_key {
-        diesel::update(llm_connections::table.find(id))
-            .set((llm_connections::api_key_enc.eq(sealed), llm_connections::api_key_hint.eq(hint)))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-pub fn delete_llm_connection(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::delete(llm_connections::table).execute(conn)
-}
+use crate::ids::{CampaignId, InteractionId, LeadId, PipelineRunId, UserId};
 
 typed_row! {
     pub struct PipelineRow in campaign_pipelines keyed by campaign_id as PipelineRowRaw {

@@ -23,6 +23,18 @@ codes! {
 }
 
 impl Outcome {
+    /// The outcomes of a call that connected (a person or a machine answered): what a person
+    /// settling a call may choose, and what the pipeline classifies a conversation into.
+    pub const CONNECTED: [Outcome; 7] = [
+        Outcome::Interested,
+        Outcome::NotInterested,
+        Outcome::Callback,
+        Outcome::Voicemail,
+        Outcome::DoNotCall,
+        Outcome::WrongNumber,
+        Outcome::Completed,
+    ];
+
     /// Accepts the stored names and the spellings people and providers use.
     pub fn parse(input: &str) -> Option<Outcome> {
         let key = input.trim().to_lowercase().replace([' ', '-'], "_");

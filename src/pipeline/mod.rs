@@ -13,7 +13,8 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use futures_util::future::join_all;
 
-use crate::db::pipeline::{Finished, LlmConnection, PipelineRun};
+use crate::db::llm_connections::LlmConnection;
+use crate::db::pipeline::{Finished, PipelineRun};
 use crate::db::{self, write_tx};
 use crate::domain::pipeline::RunStatus;
 use crate::error::AppError;
@@ -52,7 +53,7 @@ pub fn http_client() -> Result<reqwest::Client, AppError> {
 /// One pass: claims up to the connection's concurrency of due runs and runs them side by
 /// side. Returns how many it finished or rescheduled. Without an LLM connection runs wait.
 pub async fn step(ctx: &Ctx, now: NaiveDateTime) -> Result<usize, AppError> {
-    let Some(connection) = ctx.db.run(|conn| Ok(db::pipeline::llm_connection(conn)?)).await? else {
+    let Some(connection) = ctx.db.run(|conn| Ok(db::llm_connections::find(conn)?)).await? else {
         return Ok(0);
     };
     let holder = ctx.instance_id.as_str().to_owned();

@@ -10,7 +10,8 @@ use super::Ctx;
 use crate::audit::{self, Actor, Change};
 use crate::crypto::secret_hint;
 use crate::db::call_lists::TimelineEntry;
-use crate::db::pipeline::{LlmConnection, LlmFields, PipelineRun};
+use crate::db::llm_connections::{LlmConnection, LlmFields};
+use crate::db::pipeline::PipelineRun;
 use crate::db::{self, DbConnection};
 use crate::domain::interaction::CallStatus;
 use crate::domain::pipeline::answer::{self, RunResult};
@@ -36,7 +37,7 @@ pub struct LlmInput {
 }
 
 pub async fn llm_connection(ctx: &Ctx) -> Result<Option<LlmConnection>, AppError> {
-    ctx.db.run(|conn| Ok(db::pipeline::llm_connection(conn)?)).await
+    ctx.db.run(|conn| Ok(db::llm_connections::find(conn)?)).await
 }
 
 pub async fn save_llm_connection(ctx: &Ctx, actor: Actor, input: LlmInput) -> Result<(), AppError> {
@@ -59,7 +60,7 @@ pub async fn save_llm_connection(ctx: &Ctx, actor: Actor, input: LlmInput) -> Re
                 input_usd_per_mtok: input.input_usd_per_mtok,
                 output_usd_per_mtok: input.output_usd_per_mtok,
             };
-            db::pipeline::save_llm_connection(conn, &fields, now)?;
+            db::llm_connections::save(conn, &fields, now)?;
             let key_note = match (&sealed, input.remove_key) {
                 (Some(_), _) => ", new API key",
                 (None, true) => ", API key removed",
@@ -82,7 +83,7 @@ pub async fn delete_llm_connection(ctx: &Ctx, actor: Actor) -> Result<(), AppErr
     let now = ctx.clock.now();
     ctx.db
         .write(move |conn| {
-            if db::pipeline::delete_llm_connection(conn)? == 0 {
+            if db::llm_connections::delete(conn)? == 0 {
                 return Err(AppError::NotFound);
             }
             let summary = "LLM connection removed; pipeline runs wait until one is added";
@@ -226,7 +227,7 @@ pub async fn rerun(ctx: &Ctx, actor: Actor, call_id: InteractionId) -> Result<i3
                     "The campaign's pipeline has no LLM steps; set them on its Pipeline tab",
                 ));
             }
-            if db::pipeline::llm_connection(conn)?.is_none() {
+            if db::llm_connections::find(conn)?.is_none() {
                 return Err(AppError::validation("Add an LLM connection in Settings → LLM first"));
             }
             let version = db::pipeline::enqueue(conn, call_id, actor.user_id, now)?;
@@ -281,7 +282,7 @@ pub fn call_findings(
         .map(|analysis| answer::from_provider(&analysis));
     let can_rerun = call.status == CallStatus::Completed
         && db::pipeline::campaign_config(conn, call.campaign_id)?.has_llm_steps()
-        && db::pipeline::llm_connection(conn)?.is_some();
+        && db::llm_connections::find(conn)?.is_some();
     Ok(CallFindings { runs, provider, can_rerun })
 }
 

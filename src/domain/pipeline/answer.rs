@@ -10,18 +10,6 @@ use serde_json::{Map, Value, json};
 use super::config::{FieldKind, PipelineConfig};
 use crate::domain::outcome::Outcome;
 
-/// The outcomes a conversation can be classified into (the ones where someone talked or a
-/// machine answered).
-pub const CLASSIFIABLE: [Outcome; 7] = [
-    Outcome::Interested,
-    Outcome::NotInterested,
-    Outcome::Callback,
-    Outcome::Voicemail,
-    Outcome::DoNotCall,
-    Outcome::WrongNumber,
-    Outcome::Completed,
-];
-
 pub const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
 
 /// One run's findings, as stored and shown.
@@ -29,7 +17,7 @@ pub const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
 pub struct RunResult {
     pub summary: Option<String>,
     pub sentiment: Option<String>,
-    /// An outcome code of [`CLASSIFIABLE`].
+    /// An outcome code of [`Outcome::CONNECTED`].
     pub outcome: Option<String>,
     pub opt_out: bool,
     /// The callback time the lead named, in their local time, as the model gave it.
@@ -93,7 +81,7 @@ impl RunResult {
 pub fn answer_schema(config: &PipelineConfig) -> Value {
     let mut properties = Map::new();
     if config.analysis {
-        let outcomes: Vec<&str> = CLASSIFIABLE.iter().map(|o| o.as_str()).collect();
+        let outcomes: Vec<&str> = Outcome::CONNECTED.iter().map(|o| o.as_str()).collect();
         properties.insert(
             "analysis".into(),
             strict_object(json!({

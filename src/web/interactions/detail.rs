@@ -5,7 +5,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::app::AppState;
-use crate::calls::review::Finding;
 use crate::domain::outcome::Outcome;
 use crate::error::AppError;
 use crate::ids::InteractionId;
@@ -38,7 +37,7 @@ pub(super) async fn call_page(
     path: web::Path<InteractionId>,
 ) -> Result<CallPage, AppError> {
     let view = services::interactions::view(&state.ctx, path.into_inner()).await?;
-    Ok(CallPage { ctx, view, review_outcomes: Finding::REACHED_OUTCOMES })
+    Ok(CallPage { ctx, view, review_outcomes: Outcome::CONNECTED })
 }
 
 /// The live panel; once the call has ended the whole page reloads to show its transcript.

@@ -12,7 +12,7 @@ use super::connections::{CheckResult, parse_base_url};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::session::FlashKind;
-use crate::db::pipeline::LlmConnection;
+use crate::db::llm_connections::LlmConnection;
 use crate::domain::campaign::parse_name;
 use crate::error::AppError;
 use crate::services::pipeline::{self, LlmInput};
