@@ -10,13 +10,14 @@
 //!     BENCH_LEADS=200000 cargo bench --bench lead_pages
 
 use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 mod support;
 
 use support::harness::{database_url, env_number, quiet_settings};
 
 use diesel::prelude::*;
+use support::pages::{login, ms, time_page};
 use support::{seed_lead, seed_leads};
 use voxdial::app::Application;
 use voxdial::audit::Actor;
@@ -24,34 +25,8 @@ use voxdial::db;
 use voxdial::db::schema::leads;
 use voxdial::domain::campaign::CampaignStatus;
 use voxdial::domain::phone::Region;
-use voxdial::domain::user::{Email, PersonName, Role};
 use voxdial::ids::LeadId;
 use voxdial::imports::{self, DuplicateMode, Upload, sheet::Mapping};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-async fn time_page(client: &reqwest::Client, base: &str, path: &str, runs: usize) -> (Duration, Duration) {
-    // Warm up, then measure sequential requests.
-    for _ in 0..5 {
-        client.get(format!("{base}{path}")).send().await.unwrap().bytes().await.unwrap();
-    }
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let response = client.get(format!("{base}{path}")).send().await.unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
-        response.bytes().await.unwrap();
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (percentile(&times, 0.5), percentile(&times, 0.99))
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -66,20 +41,10 @@ async fn main() {
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
 
-    let hash = voxdial::auth::password::hash_blocking("benchmark password").unwrap();
     let ctx = state.ctx.clone();
     let (campaign_id, other_id) = {
         let mut conn = ctx.db.get().unwrap();
         let now = ctx.clock.now();
-        db::users::insert(
-            &mut conn,
-            &Email::parse("bench@example.com").unwrap(),
-            &PersonName::parse("Bench").unwrap(),
-            &hash,
-            Role::Admin,
-            now,
-        )
-        .unwrap();
         let fields = |name: &'static str| db::campaigns::CampaignFields {
             name,
             description: "",
@@ -94,19 +59,7 @@ async fn main() {
         (campaign_id, other_id)
     };
 
-    let client =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let login_page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = login_page.find(marker).unwrap() + marker.len();
-    let token = &login_page[start..start + login_page[start..].find('"').unwrap()];
-    let login = client
-        .post(format!("{base}/login"))
-        .form(&[("email", "bench@example.com"), ("password", "benchmark password"), ("csrf_token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303, "logged in");
+    let client = login(&base, &ctx).await;
 
     let middle = {
         let mut conn = ctx.db.get().unwrap();

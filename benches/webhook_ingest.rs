@@ -87,6 +87,7 @@ fn seed_calls(
                     initiated_by: None,
                     ended_at: None,
                     created_at: now,
+                    lead_week_hour: None,
                 };
                 db::interactions::insert(conn, &call)?;
             }

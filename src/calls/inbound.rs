@@ -20,13 +20,14 @@ use crate::db::phone_numbers::PhoneNumber;
 use crate::db::problems::ProblemKind;
 use crate::db::providers::{ProviderConnection, SecretField};
 use crate::db::{self, DbConnection};
+use crate::domain::analytics::week_hour;
 use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
 use crate::domain::lead::{LeadInput, LeadSource, LeadStatus};
 use crate::domain::phone::E164;
 use crate::domain::prompt::AgentVars;
 use crate::error::AppError;
 use crate::ids::{AgentId, CampaignId, ConnectionId};
-use crate::services::prompt_context::campaign_agent;
+use crate::services::prompt_context::{campaign_agent, lead_timezone};
 use crate::services::{Ctx, connections};
 
 /// The provider's question, as it came in.
@@ -261,6 +262,7 @@ fn record(
         initiated_by: None,
         ended_at: None,
         created_at: stored_now,
+        lead_week_hour: Some(week_hour(lead_timezone(&lead, &campaign), stored_now)),
     };
     // A lead already on a live call (we are calling them as they call us) still gets its
     // answer; the call is not recorded twice.

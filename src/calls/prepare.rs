@@ -11,6 +11,7 @@ use crate::db::interactions::NewInteraction;
 use crate::db::leads::Lead;
 use crate::db::providers::ProviderConnection;
 use crate::db::{self, DbConnection};
+use crate::domain::analytics::week_hour;
 use crate::domain::campaign::CampaignStatus;
 use crate::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
 use crate::domain::lead::LeadStatus;
@@ -129,6 +130,7 @@ fn resolve_and_insert(
         initiated_by,
         ended_at: Some(stored_now),
         created_at: stored_now,
+        lead_week_hour: Some(week_hour(prompt_context::lead_timezone(lead, campaign), stored_now)),
     };
     let production_candidate = production.as_ref().map(|a| a.candidate());
     let test_candidate = test.as_ref().map(|a| a.candidate());

@@ -1,22 +1,31 @@
-//! Analytics figures (R-ANALYTICS), grouped in the database over one period of calls
-//! (`created_at` in `[start, end)`, the indexed column), of one campaign or of all.
+//! Analytics figures (R-ANALYTICS), read from the rollups the database's triggers keep
+//! (migration 000012): calls by UTC quarter hour created and outcome, by agent and prompt
+//! version, and by the lead's hour of the week; live leads by status and progress. Every
+//! zone's midnight falls on a quarter hour, so a reader's days are exact, and a page reads a
+//! few rows per quarter hour whatever the number of calls.
 
 use chrono::NaiveDateTime;
-use chrono_tz::Tz;
-use diesel::dsl::{count, count_star, sum};
+use diesel::dsl::sum;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Text};
 
 use super::DbConnection;
 use super::connection::MultiBackend;
-use super::schema::{interactions, prompt_template_versions, prompt_templates, voice_agents};
+use super::schema::{
+    agent_rollups, campaigns, interactions, lead_funnel, leads, prompt_template_versions, prompt_templates,
+    reach_rollups, voice_agents,
+};
 use super::types::read_column;
-use crate::domain::analytics::Tally;
+use chrono_tz::Tz;
+
+use crate::domain::analytics::{Tally, week_hour};
+use crate::domain::lead::{LeadStatus, lead_zone};
 use crate::domain::outcome::Outcome;
 use crate::domain::phone::E164;
-use crate::ids::{AgentId, CampaignId, TemplateVersionId};
+use crate::ids::{AgentId, CampaignId, InteractionId, TemplateVersionId};
 
-/// Which calls: created in `[start, end)`, of `campaign` when there is one.
+/// Which calls: created in `[start, end)`, of `campaign` when there is one; the edges are on
+/// quarter hours (any zone's midnight is).
 #[derive(Debug, Clone, Copy)]
 pub struct Scope {
     pub start: NaiveDateTime,
@@ -24,7 +33,17 @@ pub struct Scope {
     pub campaign: Option<CampaignId>,
 }
 
-/// The calls of one agent, prompt version and outcome.
+/// `at`'s quarter hour as the rollups number them: quarter hours since 1970-01-01 UTC.
+fn quarter_of(at: NaiveDateTime) -> i64 {
+    at.and_utc().timestamp().div_euclid(900)
+}
+
+/// The rollup's "none" (0) as `None`.
+fn some_id(id: i64) -> Option<i64> {
+    (id != 0).then_some(id)
+}
+
+/// The calls of one agent and prompt version.
 #[derive(Debug)]
 pub struct Group {
     pub agent: Option<AgentId>,
@@ -32,57 +51,186 @@ pub struct Group {
     pub tally: Tally,
 }
 
-fn calls(scope: Scope) -> interactions::BoxedQuery<'static, MultiBackend> {
-    let mut query = interactions::table
-        .filter(interactions::created_at.ge(scope.start))
-        .filter(interactions::created_at.lt(scope.end))
-        .into_boxed();
-    if let Some(campaign) = scope.campaign {
-        query = query.filter(interactions::campaign_id.eq(campaign));
-    }
-    query
-}
-
-/// The calls grouped by agent, prompt version and outcome: a few rows per agent and version,
-/// whatever the number of calls.
+/// The calls grouped by agent and prompt version (no durations: the comparison shows none).
 pub fn groups(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<Group>> {
-    type Row = (Option<AgentId>, Option<TemplateVersionId>, Option<String>, i64, Option<i64>, i64, Option<i64>, i64);
-    let mut query = interactions::table
-        .filter(interactions::created_at.ge(scope.start))
-        .filter(interactions::created_at.lt(scope.end))
-        .group_by((interactions::voice_agent_id, interactions::template_version_id, interactions::outcome))
+    type Row = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let mut query = agent_rollups::table
+        .filter(agent_rollups::quarter.ge(quarter_of(scope.start)))
+        .filter(agent_rollups::quarter.lt(quarter_of(scope.end)))
+        .group_by((agent_rollups::voice_agent_id, agent_rollups::template_version_id))
         .select((
-            interactions::voice_agent_id,
-            interactions::template_version_id,
-            interactions::outcome,
-            count_star(),
-            sum(interactions::duration_secs),
-            count(interactions::duration_secs),
-            sum(interactions::score),
-            count(interactions::score),
+            agent_rollups::voice_agent_id,
+            agent_rollups::template_version_id,
+            sum(agent_rollups::calls),
+            sum(agent_rollups::reached),
+            sum(agent_rollups::interested),
+            sum(agent_rollups::score_sum),
+            sum(agent_rollups::scored),
         ))
         .into_boxed();
-    if let Some(campaign) = scope.campaign {
-        query = query.filter(interactions::campaign_id.eq(campaign));
-    }
+    // Every campaign is a range of the rollup's key, so the database reads only the period.
+    query = match scope.campaign {
+        Some(campaign) => query.filter(agent_rollups::campaign_id.eq(campaign)),
+        None => query.filter(agent_rollups::campaign_id.eq_any(campaigns::table.select(campaigns::id))),
+    };
     let rows: Vec<Row> = query.load(conn)?;
-    rows.into_iter()
-        .map(|(agent, version, outcome, calls, duration, timed, score, scored)| {
-            let outcome = read_column::<Option<Outcome>>("interactions", "outcome", outcome)?;
-            let tally = Tally::of(outcome, calls, (duration.unwrap_or(0), timed), (score.unwrap_or(0), scored));
-            Ok(Group { agent, version, tally })
+    let n = |sum: Option<i64>| sum.unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .filter(|row| n(row.2) != 0)
+        .map(|(agent, version, calls, reached, interested, score_sum, scored)| Group {
+            agent: some_id(agent).map(AgentId::new),
+            version: some_id(version).map(TemplateVersionId::new),
+            tally: Tally {
+                calls: n(calls),
+                reached: n(reached),
+                interested: n(interested),
+                score_sum: n(score_sum),
+                scored: n(scored),
+                ..Tally::default()
+            },
+        })
+        .collect())
+}
+
+/// The calls of one of the reader's days with one outcome.
+#[derive(Debug)]
+pub struct DayCalls {
+    /// Which day of the period, from 0.
+    pub day: usize,
+    pub outcome: Option<Outcome>,
+    pub tally: Tally,
+}
+
+impl DayCalls {
+    /// (day, outcome, calls), as the chart counts them.
+    pub fn counted(&self) -> (usize, Option<Outcome>, i64) {
+        (self.day, self.outcome, self.tally.calls)
+    }
+}
+
+/// Edge `i` is parameter `i + 1`, numbered explicitly: SQLite reads `$n` as a *name* and
+/// numbers names in order of first use, so it takes `?n` where PostgreSQL takes `$n`.
+fn edge(sigil: char, i: usize) -> String {
+    format!("{sigil}{}", i + 1)
+}
+
+/// The SQL for which of days `first..last` a rollup's `quarter` falls in: a balanced tree of
+/// comparisons with the edges between them, so a row costs a few comparisons, not one per day.
+fn day_of_quarter(sigil: char, first: usize, last: usize) -> String {
+    if last - first <= 1 {
+        return first.to_string();
+    }
+    let middle = (first + last) / 2;
+    format!(
+        "CASE WHEN quarter < {} THEN {} ELSE {} END",
+        edge(sigil, middle),
+        day_of_quarter(sigil, first, middle),
+        day_of_quarter(sigil, middle, last)
+    )
+}
+
+/// Calls per local day and outcome: `edges` are the UTC instants the days start, then the
+/// end of the last one; of one campaign's calls or of all.
+pub fn calls_by_day(
+    conn: &mut DbConnection,
+    edges: &[NaiveDateTime],
+    campaign: Option<CampaignId>,
+) -> QueryResult<Vec<DayCalls>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        day: i32,
+        #[diesel(sql_type = Text)]
+        outcome: String,
+        #[diesel(sql_type = BigInt)]
+        calls: i64,
+        #[diesel(sql_type = BigInt)]
+        duration_secs: i64,
+        #[diesel(sql_type = BigInt)]
+        timed: i64,
+        #[diesel(sql_type = BigInt)]
+        score_sum: i64,
+        #[diesel(sql_type = BigInt)]
+        scored: i64,
+    }
+    // The query builder has no CASE through the multi-backend connection, so this is SQL.
+    let sigil = match conn {
+        DbConnection::Sqlite(_) => '?',
+        DbConnection::Pg(_) => '$',
+    };
+    let last = edges.len() - 1;
+    let day = day_of_quarter(sigil, 0, last);
+    // The campaign, when there is one, is the parameter after the edges; without one, every
+    // campaign's range of the key is read.
+    let of_campaigns =
+        campaign.map_or("IN (SELECT id FROM campaigns)".to_owned(), |_| format!("= {sigil}{}", edges.len() + 1));
+    let total = |column: &str| format!("CAST(SUM({column}) AS BIGINT) AS {column}");
+    let sql = format!(
+        "SELECT {day} AS day, outcome, {}, {}, {}, {}, {} FROM call_rollups \
+         WHERE campaign_id {of_campaigns} AND quarter >= {} AND quarter < {} GROUP BY 1, 2",
+        total("calls"),
+        total("duration_secs"),
+        total("timed"),
+        total("score_sum"),
+        total("scored"),
+        edge(sigil, 0),
+        edge(sigil, last)
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    for edge in edges {
+        query = query.bind::<BigInt, _>(quarter_of(*edge));
+    }
+    if let Some(campaign) = campaign {
+        query = query.bind::<BigInt, _>(campaign.get());
+    }
+    query
+        .load::<Row>(conn)?
+        .into_iter()
+        .filter(|row| row.calls != 0)
+        .map(|row| {
+            let outcome = read_column("call_rollups", "outcome", (!row.outcome.is_empty()).then_some(row.outcome))?;
+            let tally = Tally::of(outcome, row.calls, (row.duration_secs, row.timed), (row.score_sum, row.scored));
+            Ok(DayCalls { day: row.day as usize, outcome, tally })
         })
         .collect()
 }
 
-/// How many distinct leads were called, and how many of them said they were interested.
-pub fn leads(conn: &mut DbConnection, scope: Scope) -> QueryResult<(i64, i64)> {
-    let called = calls(scope).select(count(interactions::lead_id).aggregate_distinct()).get_result(conn)?;
-    let interested = calls(scope)
-        .filter(interactions::outcome.eq(Outcome::Interested.as_str()))
-        .select(count(interactions::lead_id).aggregate_distinct())
-        .get_result(conn)?;
-    Ok((called, interested))
+/// Calls and people reached by the lead's hour of the week: (week hour, calls, reached).
+pub fn reach_by_week_hour(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<(i32, i64, i64)>> {
+    let mut query = reach_rollups::table
+        .filter(reach_rollups::quarter.ge(quarter_of(scope.start)))
+        .filter(reach_rollups::quarter.lt(quarter_of(scope.end)))
+        .group_by(reach_rollups::week_hour)
+        .select((reach_rollups::week_hour, sum(reach_rollups::calls), sum(reach_rollups::reached)))
+        .into_boxed();
+    query = match scope.campaign {
+        Some(campaign) => query.filter(reach_rollups::campaign_id.eq(campaign)),
+        None => query.filter(reach_rollups::campaign_id.eq_any(campaigns::table.select(campaigns::id))),
+    };
+    let rows: Vec<(i32, Option<i64>, Option<i64>)> = query.load(conn)?;
+    Ok(rows.into_iter().map(|(hour, calls, reached)| (hour, calls.unwrap_or(0), reached.unwrap_or(0))).collect())
+}
+
+/// Live leads by (status, called at least once, reached), of one campaign or of all.
+pub fn funnel(
+    conn: &mut DbConnection,
+    campaign: Option<CampaignId>,
+) -> QueryResult<Vec<(LeadStatus, bool, bool, i64)>> {
+    let mut query = lead_funnel::table
+        .group_by((lead_funnel::status, lead_funnel::attempted, lead_funnel::reached))
+        .select((lead_funnel::status, lead_funnel::attempted, lead_funnel::reached, sum(lead_funnel::leads)))
+        .into_boxed();
+    if let Some(campaign) = campaign {
+        query = query.filter(lead_funnel::campaign_id.eq(campaign));
+    }
+    let rows: Vec<(String, bool, bool, Option<i64>)> = query.load(conn)?;
+    rows.into_iter()
+        .filter(|row| row.3.unwrap_or(0) != 0)
+        .map(|(status, attempted, reached, leads)| {
+            Ok((read_column("lead_funnel", "status", status)?, attempted, reached, leads.unwrap_or(0)))
+        })
+        .collect()
 }
 
 pub fn agent_names(conn: &mut DbConnection, ids: &[AgentId]) -> QueryResult<Vec<(AgentId, String)>> {
@@ -102,72 +250,42 @@ pub fn version_names(
     Ok(rows.into_iter().map(|(id, name, version)| (id, format!("{name} v{version}"))).collect())
 }
 
-/// Calls of one lead's zone inputs in one UTC hour, for the lead-local heat map.
-#[derive(Debug)]
-pub struct HourCalls {
-    pub lead_zone: Option<Tz>,
-    pub phone: E164,
-    pub campaign_zone: Tz,
-    /// The UTC hour the calls started in (created, for calls that never started).
-    pub hour: NaiveDateTime,
-    pub calls: i64,
-    pub reached: i64,
-}
-
-/// Calls grouped by what decides the lead's zone and by UTC hour: the hour has to be turned
-/// into lead-local time in Rust (zone by number prefix, DST), but the database does the
-/// counting, so rows follow leads × hours called, not calls.
-pub fn calls_by_hour(conn: &mut DbConnection, scope: Scope) -> QueryResult<Vec<HourCalls>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Nullable<Text>)]
-        lead_zone: Option<String>,
-        #[diesel(sql_type = Text)]
-        phone: String,
-        #[diesel(sql_type = Text)]
-        campaign_zone: String,
-        #[diesel(sql_type = Timestamp)]
-        hour: NaiveDateTime,
-        #[diesel(sql_type = BigInt)]
-        calls: i64,
-        #[diesel(sql_type = BigInt)]
-        reached: i64,
+/// Gives calls recorded before voxdial kept the lead's week hour one, taken in the lead's
+/// zone as it is now (the best there is), a batch per transaction, so the heat map counts
+/// them too. Run after migrating; finds nothing once done (a partial index holds the rest).
+pub fn backfill_week_hours(conn: &mut DbConnection) -> QueryResult<usize> {
+    const BATCH: i64 = 1000;
+    let mut filled = 0;
+    loop {
+        let done = super::write_tx(conn, |conn| -> QueryResult<usize> {
+            let rows: Vec<(InteractionId, NaiveDateTime, Option<String>, String, String)> = interactions::table
+                .inner_join(leads::table)
+                .inner_join(campaigns::table)
+                .filter(interactions::lead_week_hour.is_null())
+                .order(interactions::id.asc())
+                .limit(BATCH)
+                .select((
+                    interactions::id,
+                    interactions::created_at,
+                    leads::timezone,
+                    leads::phone,
+                    campaigns::timezone,
+                ))
+                .load(conn)?;
+            for (id, created_at, lead_zone_name, phone, campaign_zone) in &rows {
+                let campaign_zone: Tz = read_column("campaigns", "timezone", campaign_zone.clone())?;
+                let explicit: Option<Tz> = read_column("leads", "timezone", lead_zone_name.clone())?;
+                let phone: E164 = read_column("leads", "phone", phone.clone())?;
+                let zone = lead_zone(explicit, &phone, Some(campaign_zone)).map_or(campaign_zone, |found| found.zone);
+                diesel::update(interactions::table.find(id).filter(interactions::lead_week_hour.is_null()))
+                    .set(interactions::lead_week_hour.eq(week_hour(zone, *created_at)))
+                    .execute(conn)?;
+            }
+            Ok(rows.len())
+        })?;
+        filled += done;
+        if (done as i64) < BATCH {
+            return Ok(filled);
+        }
     }
-    // Per-backend SQL: SQLite numbers `?n`, PostgreSQL `$n`, and they truncate to the hour
-    // differently. The outcome codes are the program's own constants, not input.
-    let (sigil, hour) = match conn {
-        DbConnection::Sqlite(_) => ('?', "strftime('%Y-%m-%d %H:00:00', COALESCE(i.started_at, i.created_at))"),
-        DbConnection::Pg(_) => ('$', "date_trunc('hour', COALESCE(i.started_at, i.created_at))"),
-    };
-    let reached: Vec<String> =
-        Outcome::ALL.iter().filter(|o| o.reached_person()).map(|o| format!("'{}'", o.as_str())).collect();
-    let of_campaign = scope.campaign.map_or(String::new(), |_| format!("AND i.campaign_id = {sigil}3 "));
-    let sql = format!(
-        "SELECT l.timezone AS lead_zone, l.phone AS phone, c.timezone AS campaign_zone, {hour} AS hour, \
-         COUNT(*) AS calls, SUM(CASE WHEN i.outcome IN ({}) THEN 1 ELSE 0 END) AS reached \
-         FROM interactions i JOIN leads l ON l.id = i.lead_id JOIN campaigns c ON c.id = i.campaign_id \
-         WHERE i.created_at >= {sigil}1 AND i.created_at < {sigil}2 {of_campaign}GROUP BY 1, 2, 3, 4",
-        reached.join(", ")
-    );
-    let mut query = diesel::sql_query(sql)
-        .into_boxed::<MultiBackend>()
-        .bind::<Timestamp, _>(scope.start)
-        .bind::<Timestamp, _>(scope.end);
-    if let Some(campaign) = scope.campaign {
-        query = query.bind::<BigInt, _>(campaign.get());
-    }
-    query
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(|row| {
-            Ok(HourCalls {
-                lead_zone: read_column("leads", "timezone", row.lead_zone)?,
-                phone: read_column("leads", "phone", row.phone)?,
-                campaign_zone: read_column("campaigns", "timezone", row.campaign_zone)?,
-                hour: row.hour,
-                calls: row.calls,
-                reached: row.reached,
-            })
-        })
-        .collect()
 }

@@ -5,7 +5,6 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::connection::MultiBackend;
 use super::problems::Problem;
 use super::schema::{campaign_dialer_rules, campaigns, interactions, pipeline_runs};
 use super::types::read_column;
@@ -156,60 +155,6 @@ fn failed_runs(conn: &mut DbConnection, limit: i64) -> QueryResult<(Vec<FailedRu
         .limit(limit)
         .load(conn)?;
     Ok((runs, latest_failed().count().get_result(conn)?))
-}
-
-/// Calls per local day and outcome: `edges` are the UTC instants the days start, then the
-/// end of the last one; each row is (day index, outcome, calls), of one campaign's calls or
-/// of all. One indexed range scan on `created_at`, grouped in the database.
-pub fn calls_by_day(
-    conn: &mut DbConnection,
-    edges: &[NaiveDateTime],
-    campaign: Option<CampaignId>,
-) -> QueryResult<Vec<(usize, Option<Outcome>, i64)>> {
-    #[derive(QueryableByName)]
-    struct DayCount {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        day: i32,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        outcome: Option<String>,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        calls: i64,
-    }
-    // The query builder has no CASE through the multi-backend connection, so this is SQL.
-    // Edge `i` is parameter `i + 1`, numbered explicitly: SQLite reads `$n` as a *name* and
-    // numbers names in order of first use, so it takes `?n` where PostgreSQL takes `$n`.
-    let sigil = match conn {
-        DbConnection::Sqlite(_) => '?',
-        DbConnection::Pg(_) => '$',
-    };
-    let edge = |i: usize| format!("{sigil}{}", i + 1);
-    let last = edges.len() - 1;
-    let whens: String = (1..last).map(|i| format!("WHEN created_at < {} THEN {} ", edge(i), i - 1)).collect();
-    // A one-day period has no branches, and a CASE needs at least one.
-    let day = if whens.is_empty() { "0".to_owned() } else { format!("CASE {whens}ELSE {} END", last - 1) };
-    // The campaign, when there is one, is the parameter after the edges.
-    let of_campaign = campaign.map_or(String::new(), |_| format!("AND campaign_id = {sigil}{} ", edges.len() + 1));
-    let sql = format!(
-        "SELECT {day} AS day, outcome, COUNT(*) AS calls FROM interactions \
-         WHERE created_at >= {} AND created_at < {} {of_campaign}GROUP BY 1, 2",
-        edge(0),
-        edge(last)
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
-    for edge in edges {
-        query = query.bind::<diesel::sql_types::Timestamp, _>(*edge);
-    }
-    if let Some(campaign) = campaign {
-        query = query.bind::<diesel::sql_types::BigInt, _>(campaign.get());
-    }
-    query
-        .load::<DayCount>(conn)?
-        .into_iter()
-        .map(|row| {
-            let outcome = read_column::<Option<Outcome>>("interactions", "outcome", row.outcome)?;
-            Ok((row.day as usize, outcome, row.calls))
-        })
-        .collect()
 }
 
 /// The first 20 active campaigns by name, each with its dialer and its calls in flight (two

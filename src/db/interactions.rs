@@ -49,6 +49,8 @@ typed_row! {
         pub caller_on_dnc: bool,
         /// The latest finished pipeline run's score, 0–100.
         pub score: Option<i32>,
+        /// The lead's local weekday and hour when the call was created (0 = Monday 00h).
+        pub lead_week_hour: Option<i32>,
         pub initiated_by: Option<UserId>,
         pub started_at: Option<NaiveDateTime>,
         pub ended_at: Option<NaiveDateTime>,
@@ -82,6 +84,9 @@ pub struct NewInteraction<'a> {
     pub initiated_by: Option<UserId>,
     pub ended_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// The lead's local weekday and hour at `created_at` (`analytics::week_hour`), for the
+    /// best-hours heat map.
+    pub lead_week_hour: Option<i32>,
 }
 
 /// Inserts a call; a second live call for the lead fails with a unique violation.
@@ -111,6 +116,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewInteraction<'_>) -> QueryResult<
             interactions::ended_at.eq(new.ended_at),
             interactions::created_at.eq(new.created_at),
             interactions::updated_at.eq(new.created_at),
+            interactions::lead_week_hour.eq(new.lead_week_hour),
         ))
         .returning(interactions::id)
         .get_result(conn)

@@ -341,7 +341,11 @@ pub fn campaign_summary(conn: &mut DbConnection, campaign_id: CampaignId) -> Que
     let statuses: Vec<String> = pipeline_runs::table
         .inner_join(interactions::table)
         .filter(interactions::campaign_id.eq(campaign_id))
-        .filter(pipeline_runs::status.ne(RunStatus::Done.as_str()))
+        // Named, not `<> 'done'`, so the status index can find them.
+        .filter(
+            pipeline_runs::status
+                .eq_any([RunStatus::Pending, RunStatus::Running, RunStatus::Failed].map(RunStatus::as_str)),
+        )
         .select(pipeline_runs::status)
         .load(conn)?;
     let failed = statuses.iter().filter(|s| *s == RunStatus::Failed.as_str()).count() as i64;

@@ -278,6 +278,7 @@ diesel::table! {
         caller_on_dnc -> Bool,
         score -> Nullable<Integer>,
         extracted -> Nullable<Text>,
+        lead_week_hour -> Nullable<Integer>,
         initiated_by -> Nullable<BigInt>,
         started_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
@@ -458,6 +459,54 @@ diesel::table! {
     }
 }
 
+// The analytics rollups: kept by database triggers (migration 000012), read-only here.
+diesel::table! {
+    call_rollups (campaign_id, quarter, outcome) {
+        campaign_id -> BigInt,
+        quarter -> BigInt,
+        outcome -> Text,
+        calls -> Integer,
+        duration_secs -> Integer,
+        timed -> Integer,
+        score_sum -> Integer,
+        scored -> Integer,
+    }
+}
+
+diesel::table! {
+    agent_rollups (campaign_id, quarter, voice_agent_id, template_version_id) {
+        campaign_id -> BigInt,
+        quarter -> BigInt,
+        voice_agent_id -> BigInt,
+        template_version_id -> BigInt,
+        calls -> Integer,
+        reached -> Integer,
+        interested -> Integer,
+        score_sum -> Integer,
+        scored -> Integer,
+    }
+}
+
+diesel::table! {
+    reach_rollups (campaign_id, quarter, week_hour) {
+        campaign_id -> BigInt,
+        quarter -> BigInt,
+        week_hour -> Integer,
+        calls -> Integer,
+        reached -> Integer,
+    }
+}
+
+diesel::table! {
+    lead_funnel (campaign_id, status, attempted, reached) {
+        campaign_id -> BigInt,
+        status -> Text,
+        attempted -> Bool,
+        reached -> Bool,
+        leads -> Integer,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(user_invites -> users (user_id));
@@ -511,4 +560,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     installation,
     user_invites,
     workspace_settings,
+    call_rollups,
+    agent_rollups,
+    reach_rollups,
+    lead_funnel,
 );

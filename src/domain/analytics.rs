@@ -2,8 +2,10 @@
 //! the database's grouped counts (reach, conversion, averages), and the best-hours heat map.
 //! The database groups; this module only adds groups up and divides, so it stays pure.
 
-use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, TimeZone as _, Timelike};
+use chrono_tz::Tz;
 
+use super::lead::LeadStatus;
 use super::outcome::Outcome;
 
 /// The longest custom period, in days: the chart keeps a bar per day and the day query a
@@ -132,6 +134,13 @@ pub fn percent(part: i64, whole: i64) -> String {
     format!("{}%", (part as f64 * 100.0 / whole as f64).round() as i64)
 }
 
+/// The hour of the week at UTC instant `at` in `zone`: Monday 00:00–01:00 is 0, Sunday
+/// 23:00–24:00 is 167. A call stores its lead's, so the heat map needs no zone lookups.
+pub fn week_hour(zone: Tz, at: NaiveDateTime) -> i32 {
+    let local = zone.from_utc_datetime(&at);
+    (local.weekday().num_days_from_monday() * 24 + local.hour()) as i32
+}
+
 /// Reach rate by lead-local weekday (Monday first) and hour.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeatMap {
@@ -142,16 +151,63 @@ pub struct HeatMap {
 pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 impl HeatMap {
-    /// Counts `calls` (of which `reached`) made at the lead's local time `local`.
-    pub fn add(&mut self, local: NaiveDateTime, calls: i64, reached: i64) {
-        let cell = &mut self.cells[local.weekday().num_days_from_monday() as usize][local.hour() as usize];
-        cell.0 += calls;
-        cell.1 += reached;
+    /// Counts `calls` (of which `reached`) made in the lead's hour of the week `week_hour`;
+    /// a value out of range (which the database's check forbids) is ignored.
+    pub fn add(&mut self, week_hour: i32, calls: i64, reached: i64) {
+        let Ok(slot) = usize::try_from(week_hour) else { return };
+        if let Some(cell) = self.cells.get_mut(slot / 24).map(|day| &mut day[slot % 24]) {
+            cell.0 += calls;
+            cell.1 += reached;
+        }
     }
 
     /// The hours any call was made in, so the table skips the night nobody dials.
     pub fn hours(&self) -> Vec<usize> {
         (0..24).filter(|&hour| self.cells.iter().any(|day| day[hour].0 > 0)).collect()
+    }
+}
+
+/// The live leads by how far they got, as they stand now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Funnel {
+    pub leads: i64,
+    /// Called at least once.
+    pub attempted: i64,
+    /// A person talked on some call.
+    pub reached: i64,
+    /// Status `qualified` (an interested outcome leads there).
+    pub qualified: i64,
+    /// Leads whose status ends calling, by status; every final status, zeros included.
+    pub finished: Vec<(LeadStatus, i64)>,
+}
+
+impl Funnel {
+    /// Sums the database's groups of (status, called?, reached?, leads).
+    pub fn of(groups: &[(LeadStatus, bool, bool, i64)]) -> Funnel {
+        let mut funnel = Funnel {
+            finished: LeadStatus::ALL.iter().filter(|s| s.is_final()).map(|s| (*s, 0)).collect(),
+            ..Funnel::default()
+        };
+        for &(status, attempted, reached, leads) in groups {
+            funnel.leads += leads;
+            funnel.attempted += if attempted { leads } else { 0 };
+            funnel.reached += if reached { leads } else { 0 };
+            funnel.qualified += if status == LeadStatus::Qualified { leads } else { 0 };
+            if let Some(entry) = funnel.finished.iter_mut().find(|(s, _)| *s == status) {
+                entry.1 += leads;
+            }
+        }
+        funnel
+    }
+
+    /// The stages, each with its count: every lead, called, reached, qualified.
+    pub fn stages(&self) -> [(&'static str, i64); 4] {
+        [
+            ("Leads", self.leads),
+            ("Called at least once", self.attempted),
+            ("Reached a person", self.reached),
+            ("Interested / qualified", self.qualified),
+        ]
     }
 }
 
@@ -215,15 +271,47 @@ mod tests {
     #[test]
     fn the_heat_map_buckets_by_local_weekday_and_hour_and_shades_by_reach() {
         let mut heat = HeatMap::default();
-        let at = |text| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
-        heat.add(at("2026-11-30 09:15"), 4, 1); // a Monday
-        heat.add(at("2026-11-30 09:59"), 1, 1);
-        heat.add(at("2026-12-06 17:00"), 2, 2); // a Sunday
+        heat.add(9, 4, 1); // Monday 09h
+        heat.add(9, 1, 1);
+        heat.add(6 * 24 + 17, 2, 2); // Sunday 17h
+        heat.add(168, 9, 9); // out of range: ignored
         assert_eq!(heat.cells[0][9], (5, 2));
         assert_eq!(heat.cells[6][17], (2, 2));
         assert_eq!(heat.hours(), [9, 17]);
         assert_eq!(shade(heat.cells[0][9]), "heat-2", "40%");
         assert_eq!(shade(heat.cells[6][17]), "heat-4");
         assert_eq!((shade((0, 0)), shade((5, 0)), shade((3, 1))), ("heat-none", "heat-0", "heat-1"));
+    }
+
+    #[test]
+    fn week_hours_are_the_leads_local_weekday_and_hour_across_dst() {
+        let at = |text| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
+        let chicago = chrono_tz::America::Chicago;
+        // Monday 2026-11-30 15:30 UTC is 09:30 in Chicago (CST, UTC−6).
+        assert_eq!(week_hour(chicago, at("2026-11-30 15:30")), 9);
+        // Sunday 2026-03-08 15:30 UTC is 10:30 CDT (UTC−5), after the spring change.
+        assert_eq!(week_hour(chicago, at("2026-03-08 15:30")), 6 * 24 + 10);
+        // Monday 02:00 UTC is still Sunday evening in Chicago.
+        assert_eq!(week_hour(chicago, at("2026-11-30 02:00")), 6 * 24 + 20);
+        // Half-hour zones fall in the local hour: 09:45 in Kolkata.
+        assert_eq!(week_hour(chrono_tz::Asia::Kolkata, at("2026-11-30 04:15")), 9);
+    }
+
+    #[test]
+    fn the_funnel_sums_groups_into_stages_and_finished_reasons() {
+        let funnel = Funnel::of(&[
+            (LeadStatus::New, false, false, 10),
+            (LeadStatus::Contacted, true, true, 4),
+            (LeadStatus::Unreachable, true, false, 3),
+            (LeadStatus::Qualified, true, true, 2),
+            (LeadStatus::DoNotCall, true, true, 1),
+            (LeadStatus::DoNotCall, false, false, 5),
+        ]);
+        assert_eq!(funnel.stages().map(|(_, n)| n), [25, 10, 7, 2]);
+        let finished = |status| funnel.finished.iter().find(|(s, _)| *s == status).map(|(_, n)| *n);
+        assert_eq!(finished(LeadStatus::Unreachable), Some(3));
+        assert_eq!(finished(LeadStatus::DoNotCall), Some(6), "imported as do-not-call counts too");
+        assert_eq!(finished(LeadStatus::NotInterested), Some(0), "every reason is listed");
+        assert_eq!(finished(LeadStatus::New), None, "new is not a finished status");
     }
 }

@@ -4,14 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::TimeZone as _;
 use chrono_tz::Tz;
 
-use crate::db::analytics::{self as queries, Scope};
+use crate::db::analytics::{self as queries, DayCalls, Scope};
 use crate::db::{self, campaigns::Campaign};
-use crate::domain::analytics::{HeatMap, Period, Tally};
+use crate::domain::analytics::{Funnel, HeatMap, Period, Tally};
 use crate::domain::daily_calls::{self, DailyCalls};
-use crate::domain::lead::lead_zone;
 use crate::error::AppError;
 use crate::ids::CampaignId;
 use crate::services::Ctx;
@@ -28,9 +26,8 @@ pub struct Report {
     pub period: Period,
     pub daily: DailyCalls,
     pub total: Tally,
-    /// Distinct leads called, and of them those interested.
-    pub leads_called: i64,
-    pub leads_interested: i64,
+    /// The campaign's (or every campaign's) live leads as they stand now.
+    pub funnel: Funnel,
     pub agents: Vec<Compared>,
     pub versions: Vec<Compared>,
     pub heat: HeatMap,
@@ -40,46 +37,48 @@ pub struct Report {
 pub async fn report(ctx: &Ctx, campaign: Option<CampaignId>, period: Period, zone: Tz) -> Result<Report, AppError> {
     let edges = daily_calls::day_edges(period.first, period.days(), zone);
     let scope = Scope { start: edges[0], end: edges[edges.len() - 1], campaign };
-    ctx.db
-        .run(move |conn| {
-            let campaign = campaign.map(|id| db::campaigns::find(conn, id)).transpose()?;
-            let counted = db::dashboard::calls_by_day(conn, &edges, scope.campaign)?;
-            let groups = queries::groups(conn, scope)?;
-            let (leads_called, leads_interested) = queries::leads(conn, scope)?;
-
-            let mut total = Tally::default();
-            let (mut agents, mut versions) = (BTreeMap::new(), BTreeMap::new());
-            for group in &groups {
-                total.add(&group.tally);
-                agents.entry(group.agent).or_insert_with(Tally::default).add(&group.tally);
-                versions.entry(group.version).or_insert_with(Tally::default).add(&group.tally);
-            }
-            let agent_ids: Vec<_> = agents.keys().flatten().copied().collect();
-            let agent_names = queries::agent_names(conn, &agent_ids)?;
-            let version_ids: Vec<_> = versions.keys().flatten().copied().collect();
-            let version_names = queries::version_names(conn, &version_ids)?;
-            let agents = named(agents, &agent_names, "No agent");
-            let versions = named(versions, &version_names, "No prompt version");
-
-            let mut heat = HeatMap::default();
-            for hour in queries::calls_by_hour(conn, scope)? {
-                let zone = lead_zone(hour.lead_zone, &hour.phone, Some(hour.campaign_zone))
-                    .map_or(hour.campaign_zone, |found| found.zone);
-                heat.add(zone.from_utc_datetime(&hour.hour).naive_local(), hour.calls, hour.reached);
-            }
-            Ok(Report {
-                campaign,
-                period,
-                daily: DailyCalls::new(period.first, period.days(), &counted),
-                total,
-                leads_called,
-                leads_interested,
-                agents,
-                versions,
-                heat,
-            })
-        })
-        .await
+    // Three independent reads on their own connections at once: a long period reads tens of
+    // thousands of rollup rows, and the cores share them.
+    let days_and_leads = ctx.db.run(move |conn| {
+        let campaign = campaign.map(|id| db::campaigns::find(conn, id)).transpose()?;
+        let days = queries::calls_by_day(conn, &edges, scope.campaign)?;
+        Ok((campaign, days, Funnel::of(&queries::funnel(conn, scope.campaign)?)))
+    });
+    let compared = ctx.db.run(move |conn| {
+        let (mut agents, mut versions) = (BTreeMap::new(), BTreeMap::new());
+        for group in queries::groups(conn, scope)? {
+            agents.entry(group.agent).or_insert_with(Tally::default).add(&group.tally);
+            versions.entry(group.version).or_insert_with(Tally::default).add(&group.tally);
+        }
+        let agent_ids: Vec<_> = agents.keys().flatten().copied().collect();
+        let agent_names = queries::agent_names(conn, &agent_ids)?;
+        let version_ids: Vec<_> = versions.keys().flatten().copied().collect();
+        let version_names = queries::version_names(conn, &version_ids)?;
+        Ok((named(agents, &agent_names, "No agent"), named(versions, &version_names, "No prompt version")))
+    });
+    let heat = ctx.db.run(move |conn| {
+        let mut heat = HeatMap::default();
+        for (week_hour, calls, reached) in queries::reach_by_week_hour(conn, scope)? {
+            heat.add(week_hour, calls, reached);
+        }
+        Ok(heat)
+    });
+    let ((campaign, days, funnel), (agents, versions), heat) = tokio::try_join!(days_and_leads, compared, heat)?;
+    let mut total = Tally::default();
+    for day in &days {
+        total.add(&day.tally);
+    }
+    let counted: Vec<_> = days.iter().map(DayCalls::counted).collect();
+    Ok(Report {
+        campaign,
+        period,
+        daily: DailyCalls::new(period.first, period.days(), &counted),
+        total,
+        funnel,
+        agents,
+        versions,
+        heat,
+    })
 }
 
 /// Each tally under its name ("#id" for one deleted since), calls without one under `none`.

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::audit::{self, Actor, Change};
+use crate::db::analytics::DayCalls;
 use crate::db::{self, dashboard::Summary};
 use crate::domain::daily_calls::{self, DAYS, DailyCalls};
 use crate::error::AppError;
@@ -24,7 +25,8 @@ pub async fn summary(ctx: &Ctx, today: NaiveDate, zone: Tz) -> Result<Dashboard,
         .run(move |conn| {
             // "Today" is the chart's last day.
             let summary = db::dashboard::summary(conn, edges[DAYS - 1])?;
-            let counted = db::dashboard::calls_by_day(conn, &edges, None)?;
+            let days = db::analytics::calls_by_day(conn, &edges, None)?;
+            let counted: Vec<_> = days.iter().map(DayCalls::counted).collect();
             Ok(Dashboard { summary, daily_calls: DailyCalls::new(first, DAYS, &counted) })
         })
         .await

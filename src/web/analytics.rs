@@ -10,6 +10,7 @@ use super::PageCtx;
 use super::campaigns::CampaignHeader;
 use crate::app::AppState;
 use crate::domain::analytics::{Period, WEEKDAYS, percent, shade};
+use crate::domain::lead::LeadStatus;
 use crate::domain::outcome::Outcome;
 use crate::error::AppError;
 use crate::ids::CampaignId;
@@ -69,6 +70,33 @@ impl AnalyticsPage {
 
     fn percent(&self, part: &i64, whole: &i64) -> String {
         percent(*part, *whole)
+    }
+
+    /// Each funnel stage: its name, leads, share of all leads and of the stage before.
+    fn funnel_stages(&self) -> Vec<(&'static str, i64, String, String)> {
+        let funnel = &self.report.funnel;
+        let mut before = funnel.leads;
+        funnel
+            .stages()
+            .into_iter()
+            .map(|(name, leads)| {
+                let row = (name, leads, percent(leads, funnel.leads), percent(leads, before));
+                before = leads;
+                row
+            })
+            .collect()
+    }
+
+    /// Why a finished status ended calling, in a sales team's words.
+    fn finished_reason(&self, status: &LeadStatus) -> &'static str {
+        match status {
+            LeadStatus::Qualified => "Interested: handed on",
+            LeadStatus::NotInterested => "Said not interested",
+            LeadStatus::DoNotCall => "Opted out or on a do-not-call list",
+            LeadStatus::InvalidNumber => "Wrong or invalid number",
+            LeadStatus::Unreachable => "All attempts used",
+            _ => "",
+        }
     }
 }
 

@@ -207,6 +207,7 @@ pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: LeadId, to_number: &str)
                 initiated_by: None,
                 ended_at: None,
                 created_at: db::now(),
+                lead_week_hour: None,
             },
         )
         .unwrap()

@@ -8,6 +8,7 @@ mod helpers;
 
 mod agents;
 mod analytics;
+mod analytics_rollups;
 mod auth;
 mod browser;
 mod browser_audit;

@@ -1,0 +1,14 @@
+DROP TRIGGER leads_funnel_update ON leads;
+DROP TRIGGER leads_funnel_insert_delete ON leads;
+DROP TRIGGER interactions_rollup_update ON interactions;
+DROP TRIGGER interactions_rollup_insert_delete ON interactions;
+DROP FUNCTION leads_funnel();
+DROP FUNCTION funnel_lead(leads, INTEGER);
+DROP FUNCTION interactions_rollup();
+DROP FUNCTION rollup_call(interactions, INTEGER);
+DROP TABLE lead_funnel;
+DROP TABLE reach_rollups;
+DROP TABLE agent_rollups;
+DROP TABLE call_rollups;
+DROP INDEX interactions_week_hour_missing;
+ALTER TABLE interactions DROP COLUMN lead_week_hour;

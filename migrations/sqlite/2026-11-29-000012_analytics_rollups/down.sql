@@ -1,0 +1,14 @@
+DROP TRIGGER leads_funnel_delete;
+DROP TRIGGER leads_funnel_update;
+DROP TRIGGER leads_funnel_insert;
+DROP TRIGGER interactions_rollup_delete;
+DROP TRIGGER interactions_rollup_update;
+DROP TRIGGER interactions_rollup_insert;
+DROP TRIGGER call_rollup_change;
+DROP VIEW call_rollup_changes;
+DROP TABLE lead_funnel;
+DROP TABLE reach_rollups;
+DROP TABLE agent_rollups;
+DROP TABLE call_rollups;
+DROP INDEX interactions_week_hour_missing;
+ALTER TABLE interactions DROP COLUMN lead_week_hour;
