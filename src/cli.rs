@@ -26,6 +26,11 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
             println!("Applied {version}");
         }
     }
+    // What a migration could not compute in SQL; a server does it in the background too.
+    let filled = crate::db::analytics::backfill_week_hours(&mut *db.get()?)?;
+    if filled > 0 {
+        println!("Gave {filled} earlier calls their lead's local weekday and hour");
+    }
     Ok(())
 }
 

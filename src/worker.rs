@@ -134,9 +134,12 @@ where
 pub struct Housekeeping {
     pub sessions: usize,
     pub login_attempts: usize,
+    /// Calls from before voxdial kept the lead's week hour, given one.
+    pub week_hours: usize,
 }
 
-/// Deletes expired sessions and login attempts older than 30 days.
+/// Deletes expired sessions and login attempts older than 30 days, and gives calls recorded
+/// before the analytics rollups their lead's week hour (nothing to do once done).
 pub async fn housekeeping_step(
     db: &Db,
     absolute: chrono::Duration,
@@ -146,6 +149,7 @@ pub async fn housekeeping_step(
         Ok(Housekeeping {
             sessions: db::sessions::delete_expired(conn, now, now - absolute)?,
             login_attempts: db::login_attempts::delete_older_than(conn, now - chrono::Duration::days(30))?,
+            week_hours: db::analytics::backfill_week_hours(conn)?,
         })
     })
     .await

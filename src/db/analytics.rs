@@ -5,6 +5,7 @@
 //! few rows per quarter hour whatever the number of calls.
 
 use chrono::NaiveDateTime;
+use chrono_tz::Tz;
 use diesel::dsl::sum;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
@@ -16,8 +17,6 @@ use super::schema::{
     reach_rollups, voice_agents,
 };
 use super::types::read_column;
-use chrono_tz::Tz;
-
 use crate::domain::analytics::{Tally, week_hour};
 use crate::domain::lead::{LeadStatus, lead_zone};
 use crate::domain::outcome::Outcome;
@@ -33,9 +32,12 @@ pub struct Scope {
     pub campaign: Option<CampaignId>,
 }
 
-/// `at`'s quarter hour as the rollups number them: quarter hours since 1970-01-01 UTC.
+/// `at`'s quarter hour as the rollups number them: quarter hours since 1970-01-01 UTC. Period
+/// edges are a zone's midnights, which are on quarter hours in every zone.
 fn quarter_of(at: NaiveDateTime) -> i64 {
-    at.and_utc().timestamp().div_euclid(900)
+    let seconds = at.and_utc().timestamp();
+    debug_assert_eq!(seconds.rem_euclid(900), 0, "{at} is not on a quarter hour");
+    seconds.div_euclid(900)
 }
 
 /// The rollup's "none" (0) as `None`.
@@ -251,10 +253,11 @@ pub fn version_names(
 }
 
 /// Gives calls recorded before voxdial kept the lead's week hour one, taken in the lead's
-/// zone as it is now (the best there is), a batch per transaction, so the heat map counts
-/// them too. Run after migrating; finds nothing once done (a partial index holds the rest).
+/// zone as it is now (the best there is), so the heat map counts them too. Small batches, each
+/// its own short transaction, so live traffic keeps its turn; finds nothing once done (a
+/// partial index holds the calls still without one).
 pub fn backfill_week_hours(conn: &mut DbConnection) -> QueryResult<usize> {
-    const BATCH: i64 = 1000;
+    const BATCH: i64 = 200;
     let mut filled = 0;
     loop {
         let done = super::write_tx(conn, |conn| -> QueryResult<usize> {

@@ -132,13 +132,10 @@ impl Db {
         self.run(move |conn| write_tx(conn, work)).await
     }
 
-    /// Applies pending migrations, then fills what a migration could not compute in SQL;
-    /// safe to call from several instances at once.
+    /// Applies pending migrations; safe to call from several instances at once.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         let mut conn = self.get().map_err(anyhow::Error::from)?;
-        let applied = run_migrations(&mut conn)?;
-        analytics::backfill_week_hours(&mut conn).context("giving earlier calls their lead's week hour")?;
-        Ok(applied)
+        run_migrations(&mut conn)
     }
 }
 

@@ -461,7 +461,7 @@ diesel::table! {
 
 // The analytics rollups: kept by database triggers (migration 000012), read-only here.
 diesel::table! {
-    call_rollups (campaign_id, quarter, outcome) {
+    call_rollups (campaign_id, quarter, outcome, shard) {
         campaign_id -> BigInt,
         quarter -> BigInt,
         outcome -> Text,
@@ -470,11 +470,12 @@ diesel::table! {
         timed -> Integer,
         score_sum -> Integer,
         scored -> Integer,
+        shard -> Integer,
     }
 }
 
 diesel::table! {
-    agent_rollups (campaign_id, quarter, voice_agent_id, template_version_id) {
+    agent_rollups (campaign_id, quarter, voice_agent_id, template_version_id, shard) {
         campaign_id -> BigInt,
         quarter -> BigInt,
         voice_agent_id -> BigInt,
@@ -484,26 +485,29 @@ diesel::table! {
         interested -> Integer,
         score_sum -> Integer,
         scored -> Integer,
+        shard -> Integer,
     }
 }
 
 diesel::table! {
-    reach_rollups (campaign_id, quarter, week_hour) {
+    reach_rollups (campaign_id, quarter, week_hour, shard) {
         campaign_id -> BigInt,
         quarter -> BigInt,
         week_hour -> Integer,
         calls -> Integer,
         reached -> Integer,
+        shard -> Integer,
     }
 }
 
 diesel::table! {
-    lead_funnel (campaign_id, status, attempted, reached) {
+    lead_funnel (campaign_id, status, attempted, reached, shard) {
         campaign_id -> BigInt,
         status -> Text,
         attempted -> Bool,
         reached -> Bool,
         leads -> Integer,
+        shard -> Integer,
     }
 }
 

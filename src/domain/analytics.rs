@@ -171,11 +171,11 @@ impl HeatMap {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Funnel {
     pub leads: i64,
-    /// Called at least once.
+    /// On a call at least once (called, or calling in).
     pub attempted: i64,
     /// A person talked on some call.
     pub reached: i64,
-    /// Status `qualified` (an interested outcome leads there).
+    /// Reached and now `qualified` (an interested outcome leads there).
     pub qualified: i64,
     /// Leads whose status ends calling, by status; every final status, zeros included.
     pub finished: Vec<(LeadStatus, i64)>,
@@ -189,10 +189,13 @@ impl Funnel {
             ..Funnel::default()
         };
         for &(status, attempted, reached, leads) in groups {
+            // Each stage within the one before: a lead reached only by calling in was on a
+            // call, and one imported as qualified was never talked to.
+            let qualified = reached && status == LeadStatus::Qualified;
             funnel.leads += leads;
-            funnel.attempted += if attempted { leads } else { 0 };
+            funnel.attempted += if attempted || reached { leads } else { 0 };
             funnel.reached += if reached { leads } else { 0 };
-            funnel.qualified += if status == LeadStatus::Qualified { leads } else { 0 };
+            funnel.qualified += if qualified { leads } else { 0 };
             if let Some(entry) = funnel.finished.iter_mut().find(|(s, _)| *s == status) {
                 entry.1 += leads;
             }
@@ -204,7 +207,7 @@ impl Funnel {
     pub fn stages(&self) -> [(&'static str, i64); 4] {
         [
             ("Leads", self.leads),
-            ("Called at least once", self.attempted),
+            ("On a call at least once", self.attempted),
             ("Reached a person", self.reached),
             ("Interested / qualified", self.qualified),
         ]
@@ -306,10 +309,15 @@ mod tests {
             (LeadStatus::Qualified, true, true, 2),
             (LeadStatus::DoNotCall, true, true, 1),
             (LeadStatus::DoNotCall, false, false, 5),
+            (LeadStatus::Qualified, false, false, 6),
+            (LeadStatus::Contacted, false, true, 1),
         ]);
-        assert_eq!(funnel.stages().map(|(_, n)| n), [25, 10, 7, 2]);
+        // Imported as qualified counts as finished but not as converted; reached by calling
+        // in counts as on a call: every stage stays within the one before.
+        assert_eq!(funnel.stages().map(|(_, n)| n), [32, 11, 8, 2]);
         let finished = |status| funnel.finished.iter().find(|(s, _)| *s == status).map(|(_, n)| *n);
         assert_eq!(finished(LeadStatus::Unreachable), Some(3));
+        assert_eq!(finished(LeadStatus::Qualified), Some(8));
         assert_eq!(finished(LeadStatus::DoNotCall), Some(6), "imported as do-not-call counts too");
         assert_eq!(finished(LeadStatus::NotInterested), Some(0), "every reason is listed");
         assert_eq!(finished(LeadStatus::New), None, "new is not a finished status");

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike as _, NaiveDateTime, Timelike as _};
 use diesel::prelude::*;
 use voxdial::db::schema::{agent_rollups, call_rollups, interactions, lead_funnel, leads, reach_rollups};
 use voxdial::db::{self, DbConnection};
@@ -29,8 +29,14 @@ fn add<K: Ord, const N: usize>(rollup: &mut Rollup<K, N>, key: K, values: [i64; 
     sums.iter_mut().zip(values).for_each(|(sum, n)| *sum += n);
 }
 
+/// Rows summed by key (a rollup keeps a row per writing connection), zero sums left out.
 fn nonzero<K: Ord, const N: usize>(rows: impl IntoIterator<Item = (K, [i64; N])>) -> Rollup<K, N> {
-    rows.into_iter().filter(|(_, sums)| sums != &[0; N]).collect()
+    let mut rollup = BTreeMap::new();
+    for (key, values) in rows {
+        add(&mut rollup, key, values);
+    }
+    rollup.retain(|_, sums| sums != &[0; N]);
+    rollup
 }
 
 /// (campaign, quarter hours since 1970-01-01 UTC).
@@ -82,15 +88,20 @@ fn calls_grouped(
 fn call_rollups(
     conn: &mut DbConnection,
 ) -> (Rollup<(Quarter, String), 5>, Rollup<(Quarter, i64, i64), 5>, Rollup<(Quarter, i32), 2>) {
-    let by_outcome: Vec<(i64, i64, String, i32, i32, i32, i32, i32)> = call_rollups::table.load(conn).unwrap();
-    let by_agent: Vec<(i64, i64, i64, i64, i32, i32, i32, i32, i32)> = agent_rollups::table.load(conn).unwrap();
-    let by_week_hour: Vec<(i64, i64, i32, i32, i32)> = reach_rollups::table.load(conn).unwrap();
+    // The last column of each is the writing connection's shard, summed over.
+    let by_outcome: Vec<(i64, i64, String, i32, i32, i32, i32, i32, i32)> = call_rollups::table.load(conn).unwrap();
+    let by_agent: Vec<(i64, i64, i64, i64, i32, i32, i32, i32, i32, i32)> = agent_rollups::table.load(conn).unwrap();
+    let by_week_hour: Vec<(i64, i64, i32, i32, i32, i32)> = reach_rollups::table.load(conn).unwrap();
     (
-        nonzero(by_outcome.into_iter().map(|(c, q, o, a, b, d, e, f)| (((c, q), o), [a, b, d, e, f].map(i64::from)))),
         nonzero(
-            by_agent.into_iter().map(|(c, q, ag, v, a, b, d, e, f)| (((c, q), ag, v), [a, b, d, e, f].map(i64::from))),
+            by_outcome.into_iter().map(|(c, q, o, a, b, d, e, f, _)| (((c, q), o), [a, b, d, e, f].map(i64::from))),
         ),
-        nonzero(by_week_hour.into_iter().map(|(c, q, w, a, b)| (((c, q), w), [a, b].map(i64::from)))),
+        nonzero(
+            by_agent
+                .into_iter()
+                .map(|(c, q, ag, v, a, b, d, e, f, _)| (((c, q), ag, v), [a, b, d, e, f].map(i64::from))),
+        ),
+        nonzero(by_week_hour.into_iter().map(|(c, q, w, a, b, _)| (((c, q), w), [a, b].map(i64::from)))),
     )
 }
 
@@ -109,8 +120,11 @@ fn leads_grouped(conn: &mut DbConnection) -> BTreeMap<(i64, String, bool, bool),
 }
 
 fn funnel_rollup(conn: &mut DbConnection) -> BTreeMap<(i64, String, bool, bool), i64> {
-    let rows: Vec<(i64, String, bool, bool, i32)> = lead_funnel::table.load(conn).unwrap();
-    rows.into_iter().map(|(c, s, a, r, n)| ((c, s, a, r), i64::from(n))).filter(|(_, n)| *n != 0).collect()
+    let rows: Vec<(i64, String, bool, bool, i32, i32)> = lead_funnel::table.load(conn).unwrap();
+    nonzero(rows.into_iter().map(|(c, s, a, r, n, _)| ((c, s, a, r), [i64::from(n)])))
+        .into_iter()
+        .map(|(key, [n])| (key, n))
+        .collect()
 }
 
 #[track_caller]
@@ -155,6 +169,24 @@ async fn r_analytics_rollups_agree_with_calls_and_leads_through_every_write_path
         post_webhook(&app, s.connection, &transcription(&conversation, Some(id), Some("interested"), 4)).await;
     assert!(answered.status().is_success());
     assert_rollups_match(&app, "the webhook settled it");
+    // The call stored its lead's local weekday and hour, in the lead's own zone.
+    let call = interaction(&app, id);
+    let zone = app.with_conn(|c| db::leads::find(c, s.lead).unwrap().timezone).expect("Ana has a zone");
+    let local = call.created_at.and_utc().with_timezone(&zone);
+    let expected = local.weekday().num_days_from_monday() * 24 + local.hour();
+    assert_eq!(call.lead_week_hour, Some(expected as i32));
+
+    // Calls on either side of a quarter hour's edge.
+    let edge = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(14, 15, 0).unwrap();
+    for (n, at) in [edge - chrono::Duration::microseconds(1), edge].into_iter().enumerate() {
+        let lead =
+            add_lead(&app, s.campaign, &[("first_name", "Edge"), ("phone", &format!("+1212555{:04}", 100 + n))]).await;
+        let id = finished_call(&app, &s, lead, Outcome::NoAnswer, 7);
+        app.with_conn(|c| {
+            diesel::update(interactions::table.find(id)).set(interactions::created_at.eq(at)).execute(c).unwrap()
+        });
+    }
+    assert_rollups_match(&app, "calls either side of a quarter hour");
 
     // Every outcome once, so the database's list of reached outcomes is checked against Rust's.
     for (n, outcome) in Outcome::ALL.iter().enumerate() {
@@ -256,7 +288,7 @@ async fn r_analytics_the_lead_funnel_counts_live_leads_by_how_far_they_got() {
         table_rows(&html, "funnel"),
         [
             row(&["Leads", "6", "100%", "100%", "100%"]),
-            row(&["Called at least once", "3", "50%", "50%", "50%"]),
+            row(&["On a call at least once", "3", "50%", "50%", "50%"]),
             row(&["Reached a person", "2", "33%", "67%", "33%"]),
             row(&["Interested / qualified", "1", "17%", "50%", "17%"]),
         ]
@@ -272,7 +304,7 @@ async fn r_analytics_the_lead_funnel_counts_live_leads_by_how_far_they_got() {
         ]
     );
     assert!(html.contains(
-        "<span class=\"stat-value\">33%</span><span class=\"stat-label\">Qualified per lead called, all time (1 of 3)"
+        "<span class=\"stat-value\">33%</span><span class=\"stat-label\">Qualified per lead on a call, all time (1 of 3)"
     ));
 
     // Across campaigns: another campaign's lead adds to the workspace view only.
@@ -285,7 +317,7 @@ async fn r_analytics_the_lead_funnel_counts_live_leads_by_how_far_they_got() {
 }
 
 #[tokio::test]
-async fn r_analytics_calls_from_before_the_week_hour_get_one_when_voxdial_starts() {
+async fn r_analytics_calls_from_before_the_week_hour_get_one_in_the_background() {
     let app = crate::helpers::spawn_app().await;
     let s = call_setup(&app).await;
     // A call as an earlier voxdial stored it: no week hour, so not in the heat map.
@@ -297,10 +329,98 @@ async fn r_analytics_calls_from_before_the_week_hour_get_one_when_voxdial_starts
     });
     assert_eq!(interaction(&app, id).lead_week_hour, None);
 
-    app.ctx().db.migrate().expect("migrating again");
+    let filled = app.with_conn(|c| db::analytics::backfill_week_hours(c).unwrap());
+    assert!(filled >= 1);
     // Monday 15:20 UTC is 09:20 in Chicago: week hour 9.
     assert_eq!(interaction(&app, id).lead_week_hour, Some(9));
     assert_rollups_match(&app, "the backfill");
-    app.ctx().db.migrate().expect("a second start finds nothing to fill");
-    assert_rollups_match(&app, "a second start");
+    assert_eq!(app.with_conn(|c| db::analytics::backfill_week_hours(c).unwrap()), 0, "nothing is left to fill");
+}
+
+/// On PostgreSQL, two transactions that touch the same rollup keys in opposite orders — a
+/// dialer claim (a lead's status, then a new call) against a webhook settle (a call's outcome,
+/// then its lead's status) — must both commit: each writes its own rows, so neither waits on
+/// the other. (SQLite has one writer at a time, so there is nothing to race there.)
+#[tokio::test(flavor = "multi_thread")]
+async fn r_analytics_rollup_writers_in_opposite_orders_never_wait_on_or_deadlock_each_other() {
+    let app = crate::helpers::spawn_app().await;
+    if !app.database.is_postgres() {
+        return;
+    }
+    let s = call_setup(&app).await;
+    let mut leads_ = Vec::new();
+    for n in 0..3 {
+        leads_.push(
+            add_lead(&app, s.campaign, &[("first_name", "Race"), ("phone", &format!("+1212555{:04}", 400 + n))]).await,
+        );
+    }
+    // Two leads with the same funnel key (contacted, called, not reached), and a live call
+    // of the second created now, in the current quarter hour.
+    let now = chrono::Utc::now().naive_utc();
+    app.with_conn(|c| {
+        db::leads::set_status(c, &leads_[..2], LeadStatus::Contacted, now).unwrap();
+        for lead in &leads_[..2] {
+            db::leads::record_attempt(c, *lead, now).unwrap();
+        }
+    });
+    let live = dialing_call(&app, &s, leads_[1], "+12125550401");
+
+    let barrier = std::sync::Barrier::new(2);
+    let (pool_a, pool_b) = (app.ctx().db.clone(), app.ctx().db.clone());
+    let (claim, settle) = std::thread::scope(|scope| {
+        let claim = scope.spawn(|| {
+            let mut conn = pool_a.get().unwrap();
+            db::write_tx(&mut conn, |c| -> diesel::QueryResult<()> {
+                db::leads::set_status(c, &leads_[..1], LeadStatus::Unreachable, now)?;
+                barrier.wait();
+                dialing_call_row(c, &s, leads_[2]);
+                Ok(())
+            })
+        });
+        let settle = scope.spawn(|| {
+            let mut conn = pool_b.get().unwrap();
+            db::write_tx(&mut conn, |c| -> diesel::QueryResult<()> {
+                diesel::update(interactions::table.find(live))
+                    .set((interactions::status.eq("completed"), interactions::outcome.eq("callback")))
+                    .execute(c)?;
+                barrier.wait();
+                db::leads::set_status(c, &leads_[1..2], LeadStatus::Callback, now)?;
+                Ok(())
+            })
+        });
+        (claim.join().unwrap(), settle.join().unwrap())
+    });
+    assert!(claim.is_ok() && settle.is_ok(), "both commit: {claim:?} {settle:?}");
+    assert_rollups_match(&app, "the two writers");
+}
+
+/// A dialing call of `lead`, inserted on `conn` inside the caller's transaction.
+fn dialing_call_row(conn: &mut DbConnection, s: &CallSetup, lead: LeadId) {
+    let to_number = voxdial::domain::phone::E164::parse("+12125550402", None).unwrap();
+    let call = db::interactions::NewInteraction {
+        direction: voxdial::domain::interaction::Direction::Outbound,
+        origin: voxdial::domain::interaction::CallOrigin::Dialer,
+        lead_id: lead,
+        campaign_id: s.campaign,
+        voice_agent_id: Some(s.production),
+        phone_number_id: None,
+        provider_connection_id: Some(s.connection),
+        contact_type: voxdial::domain::interaction::ContactType::First,
+        attempt_number: 1,
+        counts_as_attempt: true,
+        template_version_id: None,
+        rendered_prompt: None,
+        rendered_first_message: None,
+        to_number: &to_number,
+        from_number: None,
+        status: CallStatus::Dialing,
+        outcome: None,
+        error_code: None,
+        error_message: None,
+        initiated_by: None,
+        ended_at: None,
+        created_at: chrono::Utc::now().naive_utc(),
+        lead_week_hour: Some(10),
+    };
+    db::interactions::insert(conn, &call).unwrap();
 }

@@ -3,7 +3,9 @@
 -- not per call. Rows are only ever summed: a row summing to zero is harmless. Key columns use
 -- 0 and '' for "none", because a unique key never matches NULLs. Calls are bucketed by the
 -- quarter hour they were created in (`quarter`: quarter hours since 1970-01-01 UTC): every
--- zone's midnight falls on one, so a reader's days are exact.
+-- zone's midnight falls on one, so a reader's days are exact. `shard` is the writing
+-- connection's backend id, so concurrent transactions never wait on, or deadlock over, one
+-- rollup row (SQLite, with one writer at a time, always writes 0).
 
 -- The lead's local weekday and hour when the call was created (Monday 00:00–01:00 = 0),
 -- stored by voxdial (zones are resolved in Rust); NULL for calls older than this column.
@@ -21,7 +23,8 @@ CREATE TABLE call_rollups (
     timed INTEGER NOT NULL,
     score_sum INTEGER NOT NULL,
     scored INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, quarter, outcome)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, quarter, outcome, shard)
 );
 
 -- Calls by campaign, quarter hour, agent and prompt version: the side-by-side comparisons.
@@ -35,7 +38,8 @@ CREATE TABLE agent_rollups (
     interested INTEGER NOT NULL,
     score_sum INTEGER NOT NULL,
     scored INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, quarter, voice_agent_id, template_version_id)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, quarter, voice_agent_id, template_version_id, shard)
 );
 
 -- Calls, and those that reached a person, by campaign, UTC quarter hour and the lead's week hour.
@@ -45,7 +49,8 @@ CREATE TABLE reach_rollups (
     week_hour INTEGER NOT NULL,
     calls INTEGER NOT NULL,
     reached INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, quarter, week_hour)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, quarter, week_hour, shard)
 );
 
 -- Live (not deleted) leads by campaign, status, whether called, and whether a person was reached.
@@ -55,35 +60,37 @@ CREATE TABLE lead_funnel (
     attempted BOOLEAN NOT NULL,
     reached BOOLEAN NOT NULL,
     leads INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, status, attempted, reached)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, status, attempted, reached, shard)
 );
 
 -- Adds `sign` (1 or -1) times one call to the rollups: the one place that knows their shape.
 CREATE FUNCTION rollup_call(c interactions, sign INTEGER) RETURNS VOID LANGUAGE plpgsql AS $$
 DECLARE
     bucket BIGINT := floor(extract(epoch FROM c.created_at) / 900);
+    writer INTEGER := pg_backend_pid();
     -- The outcomes where a person talked (`Outcome::reached_person`; a test holds them equal).
     talked INTEGER := COALESCE(c.outcome IN ('interested', 'not_interested', 'callback', 'do_not_call',
         'wrong_number', 'completed'), false)::int;
 BEGIN
     INSERT INTO call_rollups AS r VALUES (
         c.campaign_id, bucket, COALESCE(c.outcome, ''), sign, sign * COALESCE(c.duration_secs, 0),
-        sign * (c.duration_secs IS NOT NULL)::int, sign * COALESCE(c.score, 0), sign * (c.score IS NOT NULL)::int)
-    ON CONFLICT (campaign_id, quarter, outcome) DO UPDATE SET
+        sign * (c.duration_secs IS NOT NULL)::int, sign * COALESCE(c.score, 0), sign * (c.score IS NOT NULL)::int, writer)
+    ON CONFLICT (campaign_id, quarter, outcome, shard) DO UPDATE SET
         calls = r.calls + EXCLUDED.calls, duration_secs = r.duration_secs + EXCLUDED.duration_secs,
         timed = r.timed + EXCLUDED.timed, score_sum = r.score_sum + EXCLUDED.score_sum,
         scored = r.scored + EXCLUDED.scored;
     INSERT INTO agent_rollups AS r VALUES (
         c.campaign_id, bucket, COALESCE(c.voice_agent_id, 0), COALESCE(c.template_version_id, 0), sign,
         sign * talked, sign * COALESCE(c.outcome = 'interested', false)::int, sign * COALESCE(c.score, 0),
-        sign * (c.score IS NOT NULL)::int)
-    ON CONFLICT (campaign_id, quarter, voice_agent_id, template_version_id) DO UPDATE SET
+        sign * (c.score IS NOT NULL)::int, writer)
+    ON CONFLICT (campaign_id, quarter, voice_agent_id, template_version_id, shard) DO UPDATE SET
         calls = r.calls + EXCLUDED.calls, reached = r.reached + EXCLUDED.reached,
         interested = r.interested + EXCLUDED.interested, score_sum = r.score_sum + EXCLUDED.score_sum,
         scored = r.scored + EXCLUDED.scored;
     IF c.lead_week_hour IS NOT NULL THEN
-        INSERT INTO reach_rollups AS r VALUES (c.campaign_id, bucket, c.lead_week_hour, sign, sign * talked)
-        ON CONFLICT (campaign_id, quarter, week_hour) DO UPDATE SET
+        INSERT INTO reach_rollups AS r VALUES (c.campaign_id, bucket, c.lead_week_hour, sign, sign * talked, writer)
+        ON CONFLICT (campaign_id, quarter, week_hour, shard) DO UPDATE SET
             calls = r.calls + EXCLUDED.calls, reached = r.reached + EXCLUDED.reached;
     END IF;
 END $$;
@@ -115,8 +122,8 @@ CREATE FUNCTION funnel_lead(l leads, sign INTEGER) RETURNS VOID LANGUAGE plpgsql
 BEGIN
     IF l.deleted_at IS NULL THEN
         INSERT INTO lead_funnel AS f VALUES (
-            l.campaign_id, l.status, l.attempt_count > 0, l.last_contacted_at IS NOT NULL, sign)
-        ON CONFLICT (campaign_id, status, attempted, reached) DO UPDATE SET leads = f.leads + EXCLUDED.leads;
+            l.campaign_id, l.status, l.attempt_count > 0, l.last_contacted_at IS NOT NULL, sign, pg_backend_pid())
+        ON CONFLICT (campaign_id, status, attempted, reached, shard) DO UPDATE SET leads = f.leads + EXCLUDED.leads;
     END IF;
 END $$;
 
@@ -141,9 +148,18 @@ ON leads FOR EACH ROW
           OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
     EXECUTE FUNCTION leads_funnel();
 
--- What is already there: every call and lead counted now (the heat map counts calls from
--- this column on).
-SELECT rollup_call(i, 1) FROM interactions i;
+-- What is already there, grouped (the heat map gets the calls before this migration once
+-- start-up has given them their lead's week hour).
+INSERT INTO call_rollups
+SELECT campaign_id, floor(extract(epoch FROM created_at) / 900), COALESCE(outcome, ''), COUNT(*),
+       COALESCE(SUM(duration_secs), 0), COUNT(duration_secs), COALESCE(SUM(score), 0), COUNT(score), 0
+FROM interactions GROUP BY 1, 2, 3;
+INSERT INTO agent_rollups
+SELECT campaign_id, floor(extract(epoch FROM created_at) / 900), COALESCE(voice_agent_id, 0),
+       COALESCE(template_version_id, 0), COUNT(*),
+       COUNT(*) FILTER (WHERE outcome IN ('interested', 'not_interested', 'callback', 'do_not_call', 'wrong_number', 'completed')),
+       COUNT(*) FILTER (WHERE outcome = 'interested'), COALESCE(SUM(score), 0), COUNT(score), 0
+FROM interactions GROUP BY 1, 2, 3, 4;
 INSERT INTO lead_funnel
-SELECT campaign_id, status, attempt_count > 0, last_contacted_at IS NOT NULL, COUNT(*)
+SELECT campaign_id, status, attempt_count > 0, last_contacted_at IS NOT NULL, COUNT(*), 0
 FROM leads WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4;

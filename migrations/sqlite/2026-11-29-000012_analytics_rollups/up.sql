@@ -3,7 +3,9 @@
 -- not per call. Rows are only ever summed: a row summing to zero is harmless. Key columns use
 -- 0 and '' for "none", because a unique key never matches NULLs. Calls are bucketed by the
 -- quarter hour they were created in (`quarter`: quarter hours since 1970-01-01 UTC): every
--- zone's midnight falls on one, so a reader's days are exact.
+-- zone's midnight falls on one, so a reader's days are exact. `shard` is the writing
+-- connection's (PostgreSQL's backend id, so concurrent transactions never wait on, or deadlock
+-- over, one rollup row); SQLite has one writer at a time and always writes 0.
 
 -- The lead's local weekday and hour when the call was created (Monday 00:00–01:00 = 0),
 -- stored by voxdial (zones are resolved in Rust); NULL for calls older than this column.
@@ -21,7 +23,8 @@ CREATE TABLE call_rollups (
     timed INTEGER NOT NULL,
     score_sum INTEGER NOT NULL,
     scored INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, quarter, outcome)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, quarter, outcome, shard)
 ) WITHOUT ROWID;
 
 -- Calls by campaign, quarter hour, agent and prompt version: the side-by-side comparisons.
@@ -35,7 +38,8 @@ CREATE TABLE agent_rollups (
     interested INTEGER NOT NULL,
     score_sum INTEGER NOT NULL,
     scored INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, quarter, voice_agent_id, template_version_id)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, quarter, voice_agent_id, template_version_id, shard)
 ) WITHOUT ROWID;
 
 -- Calls, and those that reached a person, by campaign, quarter hour and the lead's week hour.
@@ -45,7 +49,8 @@ CREATE TABLE reach_rollups (
     week_hour INTEGER NOT NULL,
     calls INTEGER NOT NULL,
     reached INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, quarter, week_hour)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, quarter, week_hour, shard)
 ) WITHOUT ROWID;
 
 -- Live (not deleted) leads by campaign, status, whether called, and whether a person was reached.
@@ -55,7 +60,8 @@ CREATE TABLE lead_funnel (
     attempted BOOLEAN NOT NULL,
     reached BOOLEAN NOT NULL,
     leads INTEGER NOT NULL,
-    PRIMARY KEY (campaign_id, status, attempted, reached)
+    shard INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, status, attempted, reached, shard)
 ) WITHOUT ROWID;
 
 -- One call added (sign 1) to or taken out (sign -1) of the rollups: inserting into this view
@@ -71,7 +77,7 @@ BEGIN
         NEW.campaign_id,
         unixepoch(NEW.created_at) / 900,
         COALESCE(NEW.outcome, ''), NEW.sign, NEW.sign * COALESCE(NEW.duration_secs, 0),
-        NEW.sign * (NEW.duration_secs IS NOT NULL), NEW.sign * COALESCE(NEW.score, 0), NEW.sign * (NEW.score IS NOT NULL))
+        NEW.sign * (NEW.duration_secs IS NOT NULL), NEW.sign * COALESCE(NEW.score, 0), NEW.sign * (NEW.score IS NOT NULL), 0)
     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, duration_secs = duration_secs + excluded.duration_secs,
         timed = timed + excluded.timed, score_sum = score_sum + excluded.score_sum, scored = scored + excluded.scored;
     INSERT INTO agent_rollups VALUES (
@@ -80,7 +86,7 @@ BEGIN
         COALESCE(NEW.voice_agent_id, 0), COALESCE(NEW.template_version_id, 0), NEW.sign,
         -- The outcomes where a person talked (`Outcome::reached_person`; a test holds them equal).
         NEW.sign * COALESCE(NEW.outcome IN ('interested', 'not_interested', 'callback', 'do_not_call', 'wrong_number', 'completed'), 0),
-        NEW.sign * COALESCE(NEW.outcome = 'interested', 0), NEW.sign * COALESCE(NEW.score, 0), NEW.sign * (NEW.score IS NOT NULL))
+        NEW.sign * COALESCE(NEW.outcome = 'interested', 0), NEW.sign * COALESCE(NEW.score, 0), NEW.sign * (NEW.score IS NOT NULL), 0)
     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, reached = reached + excluded.reached,
         interested = interested + excluded.interested, score_sum = score_sum + excluded.score_sum,
         scored = scored + excluded.scored;
@@ -88,7 +94,7 @@ BEGIN
         NEW.campaign_id,
         unixepoch(NEW.created_at) / 900,
         NEW.lead_week_hour, NEW.sign,
-        NEW.sign * COALESCE(NEW.outcome IN ('interested', 'not_interested', 'callback', 'do_not_call', 'wrong_number', 'completed'), 0)
+        NEW.sign * COALESCE(NEW.outcome IN ('interested', 'not_interested', 'callback', 'do_not_call', 'wrong_number', 'completed'), 0), 0
     WHERE NEW.lead_week_hour IS NOT NULL
     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, reached = reached + excluded.reached;
 END;
@@ -118,7 +124,7 @@ END;
 CREATE TRIGGER leads_funnel_insert AFTER INSERT ON leads WHEN NEW.deleted_at IS NULL
 BEGIN
     INSERT INTO lead_funnel VALUES (
-        NEW.campaign_id, NEW.status, NEW.attempt_count > 0, NEW.last_contacted_at IS NOT NULL, 1)
+        NEW.campaign_id, NEW.status, NEW.attempt_count > 0, NEW.last_contacted_at IS NOT NULL, 1, 0)
     ON CONFLICT DO UPDATE SET leads = leads + 1;
 END;
 
@@ -129,11 +135,11 @@ ON leads WHEN OLD.campaign_id <> NEW.campaign_id OR OLD.status <> NEW.status
     OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
 BEGIN
     INSERT INTO lead_funnel SELECT
-        OLD.campaign_id, OLD.status, OLD.attempt_count > 0, OLD.last_contacted_at IS NOT NULL, -1
+        OLD.campaign_id, OLD.status, OLD.attempt_count > 0, OLD.last_contacted_at IS NOT NULL, -1, 0
     WHERE OLD.deleted_at IS NULL
     ON CONFLICT DO UPDATE SET leads = leads - 1;
     INSERT INTO lead_funnel SELECT
-        NEW.campaign_id, NEW.status, NEW.attempt_count > 0, NEW.last_contacted_at IS NOT NULL, 1
+        NEW.campaign_id, NEW.status, NEW.attempt_count > 0, NEW.last_contacted_at IS NOT NULL, 1, 0
     WHERE NEW.deleted_at IS NULL
     ON CONFLICT DO UPDATE SET leads = leads + 1;
 END;
@@ -141,15 +147,21 @@ END;
 CREATE TRIGGER leads_funnel_delete AFTER DELETE ON leads WHEN OLD.deleted_at IS NULL
 BEGIN
     INSERT INTO lead_funnel VALUES (
-        OLD.campaign_id, OLD.status, OLD.attempt_count > 0, OLD.last_contacted_at IS NOT NULL, -1)
+        OLD.campaign_id, OLD.status, OLD.attempt_count > 0, OLD.last_contacted_at IS NOT NULL, -1, 0)
     ON CONFLICT DO UPDATE SET leads = leads - 1;
 END;
 
--- What is already there: every call and lead counted now (the heat map counts calls from
--- this column on).
-INSERT INTO call_rollup_changes
-SELECT campaign_id, created_at, voice_agent_id, template_version_id, outcome, duration_secs, score, lead_week_hour, 1
-FROM interactions;
+-- What is already there, grouped (the heat map gets the calls before this migration once
+-- start-up has given them their lead's week hour).
+INSERT INTO call_rollups
+SELECT campaign_id, unixepoch(created_at) / 900, COALESCE(outcome, ''), COUNT(*), COALESCE(SUM(duration_secs), 0),
+       COUNT(duration_secs), COALESCE(SUM(score), 0), COUNT(score), 0
+FROM interactions GROUP BY 1, 2, 3;
+INSERT INTO agent_rollups
+SELECT campaign_id, unixepoch(created_at) / 900, COALESCE(voice_agent_id, 0), COALESCE(template_version_id, 0),
+       COUNT(*), COALESCE(SUM(outcome IN ('interested', 'not_interested', 'callback', 'do_not_call', 'wrong_number', 'completed')), 0),
+       COALESCE(SUM(outcome = 'interested'), 0), COALESCE(SUM(score), 0), COUNT(score), 0
+FROM interactions GROUP BY 1, 2, 3, 4;
 INSERT INTO lead_funnel
-SELECT campaign_id, status, attempt_count > 0, last_contacted_at IS NOT NULL, COUNT(*)
+SELECT campaign_id, status, attempt_count > 0, last_contacted_at IS NOT NULL, COUNT(*), 0
 FROM leads WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4;
