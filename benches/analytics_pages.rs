@@ -19,13 +19,11 @@ use chrono::{Days, NaiveDateTime};
 use diesel::prelude::*;
 use support::harness::{database_url, env_number, quiet_settings};
 use support::pages::{login, ms, time_page};
-use support::seed_leads;
+use support::{add_campaign, seed_leads};
 use voxdial::app::Application;
 use voxdial::db::schema::interactions;
 use voxdial::db::{self, DbConnection};
 use voxdial::domain::analytics::week_hour;
-use voxdial::domain::campaign::CampaignStatus;
-use voxdial::domain::phone::Region;
 use voxdial::ids::{AgentId, CampaignId, LeadId, TemplateVersionId};
 
 /// A call as the benchmark seeds it: what the analytics, dashboard and lists read.
@@ -214,17 +212,7 @@ async fn main() {
     let campaigns = {
         let mut conn = ctx.db.get().unwrap();
         let now = ctx.clock.now();
-        let fields = |name: &'static str| db::campaigns::CampaignFields {
-            name,
-            description: "",
-            status: CampaignStatus::Active,
-            timezone: chrono_tz::America::New_York,
-            default_region: Region::parse("US").unwrap(),
-        };
-        let campaigns = [
-            db::campaigns::insert(&mut conn, &fields("Big campaign"), now).unwrap(),
-            db::campaigns::insert(&mut conn, &fields("Second campaign"), now).unwrap(),
-        ];
+        let campaigns = [add_campaign(&mut conn, "Big campaign", now), add_campaign(&mut conn, "Second campaign", now)];
         eprintln!("seeding {lead_count} leads…");
         seed_leads(&mut conn, campaigns[0], lead_count, now);
         let first_lead: i64 = db::schema::leads::table

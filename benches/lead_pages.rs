@@ -18,13 +18,11 @@ use support::harness::{database_url, env_number, quiet_settings};
 
 use diesel::prelude::*;
 use support::pages::{login, ms, time_page};
-use support::{seed_lead, seed_leads};
+use support::{add_campaign, seed_lead, seed_leads};
 use voxdial::app::Application;
 use voxdial::audit::Actor;
 use voxdial::db;
 use voxdial::db::schema::leads;
-use voxdial::domain::campaign::CampaignStatus;
-use voxdial::domain::phone::Region;
 use voxdial::ids::LeadId;
 use voxdial::imports::{self, DuplicateMode, Upload, sheet::Mapping};
 
@@ -45,15 +43,8 @@ async fn main() {
     let (campaign_id, other_id) = {
         let mut conn = ctx.db.get().unwrap();
         let now = ctx.clock.now();
-        let fields = |name: &'static str| db::campaigns::CampaignFields {
-            name,
-            description: "",
-            status: CampaignStatus::Active,
-            timezone: chrono_tz::America::New_York,
-            default_region: Region::parse("US").unwrap(),
-        };
-        let campaign_id = db::campaigns::insert(&mut conn, &fields("Big campaign"), now).unwrap();
-        let other_id = db::campaigns::insert(&mut conn, &fields("Import target"), now).unwrap();
+        let campaign_id = add_campaign(&mut conn, "Big campaign", now);
+        let other_id = add_campaign(&mut conn, "Import target", now);
         eprintln!("seeding {lead_count} leads…");
         seed_leads(&mut conn, campaign_id, lead_count, now);
         (campaign_id, other_id)

@@ -79,6 +79,18 @@ pub fn seed_lead(campaign_id: CampaignId, n: u64, now: chrono::NaiveDateTime) ->
     }
 }
 
+/// An active campaign in New York time with US numbers.
+pub fn add_campaign(conn: &mut DbConnection, name: &str, now: chrono::NaiveDateTime) -> CampaignId {
+    let fields = voxdial::db::campaigns::CampaignFields {
+        name,
+        description: "",
+        status: voxdial::domain::campaign::CampaignStatus::Active,
+        timezone: chrono_tz::America::New_York,
+        default_region: voxdial::domain::phone::Region::parse("US").unwrap(),
+    };
+    voxdial::db::campaigns::insert(conn, &fields, now).unwrap()
+}
+
 /// Inserts `count` leads into a campaign, sets its lead count and refreshes statistics.
 pub fn seed_leads(conn: &mut DbConnection, campaign_id: CampaignId, count: u64, now: chrono::NaiveDateTime) {
     let started = Instant::now();

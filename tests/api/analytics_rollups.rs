@@ -128,7 +128,7 @@ fn funnel_rollup(conn: &mut DbConnection) -> BTreeMap<(i64, String, bool, bool),
 }
 
 #[track_caller]
-fn assert_rollups_match(app: &TestApp, after: &str) {
+pub(crate) fn assert_rollups_match(app: &TestApp, after: &str) {
     app.with_conn(|c| {
         let (rolled, grouped) = (call_rollups(c), calls_grouped(c));
         assert_eq!(rolled.0, grouped.0, "calls by outcome after {after}");
@@ -136,6 +136,18 @@ fn assert_rollups_match(app: &TestApp, after: &str) {
         assert_eq!(rolled.2, grouped.2, "calls by the lead's week hour after {after}");
         assert_eq!(funnel_rollup(c), leads_grouped(c), "lead funnel after {after}");
     });
+}
+
+/// What a call that reached a person does to its lead: `status`, nothing more.
+fn reached(status: LeadStatus) -> db::leads::CallResult {
+    db::leads::CallResult {
+        status: Some(status),
+        retry_at: None,
+        next_call_at: None,
+        dial_block: None,
+        reached: true,
+        needs_review: false,
+    }
 }
 
 /// A finished call of `lead` with `outcome`, written as a row (as inbound and failed calls are).
@@ -223,14 +235,7 @@ async fn r_analytics_rollups_agree_with_calls_and_leads_through_every_write_path
         db::leads::set_status(c, &ids[..1], LeadStatus::Callback, now).unwrap();
         let found = db::leads::find(c, lead.id).unwrap();
         db::dial_queue::block(c, &found, DialBlock::MaxAttempts, now).unwrap();
-        let result = db::leads::CallResult {
-            status: Some(LeadStatus::Contacted),
-            retry_at: None,
-            next_call_at: None,
-            dial_block: None,
-            reached: true,
-            needs_review: false,
-        };
+        let result = reached(LeadStatus::Contacted);
         let found = db::leads::find(c, ids[1]).unwrap();
         db::leads::record_call_result(c, &found, &result, now).unwrap();
         db::leads::soft_delete(c, &ids[2..], now).unwrap();
@@ -263,14 +268,7 @@ async fn r_analytics_the_lead_funnel_counts_live_leads_by_how_far_they_got() {
         db::dial_queue::block(c, &found, DialBlock::MaxAttempts, now).unwrap();
         // Called, reached, not interested.
         db::leads::record_attempt(c, extra[1], now).unwrap();
-        let result = db::leads::CallResult {
-            status: Some(LeadStatus::NotInterested),
-            retry_at: None,
-            next_call_at: None,
-            dial_block: None,
-            reached: true,
-            needs_review: false,
-        };
+        let result = reached(LeadStatus::NotInterested);
         let found = db::leads::find(c, extra[1]).unwrap();
         db::leads::record_call_result(c, &found, &result, now).unwrap();
         // Put on the do-not-call list by hand, never called.
@@ -335,92 +333,4 @@ async fn r_analytics_calls_from_before_the_week_hour_get_one_in_the_background()
     assert_eq!(interaction(&app, id).lead_week_hour, Some(9));
     assert_rollups_match(&app, "the backfill");
     assert_eq!(app.with_conn(|c| db::analytics::backfill_week_hours(c).unwrap()), 0, "nothing is left to fill");
-}
-
-/// On PostgreSQL, two transactions that touch the same rollup keys in opposite orders — a
-/// dialer claim (a lead's status, then a new call) against a webhook settle (a call's outcome,
-/// then its lead's status) — must both commit: each writes its own rows, so neither waits on
-/// the other. (SQLite has one writer at a time, so there is nothing to race there.)
-#[tokio::test(flavor = "multi_thread")]
-async fn r_analytics_rollup_writers_in_opposite_orders_never_wait_on_or_deadlock_each_other() {
-    let app = crate::helpers::spawn_app().await;
-    if !app.database.is_postgres() {
-        return;
-    }
-    let s = call_setup(&app).await;
-    let mut leads_ = Vec::new();
-    for n in 0..3 {
-        leads_.push(
-            add_lead(&app, s.campaign, &[("first_name", "Race"), ("phone", &format!("+1212555{:04}", 400 + n))]).await,
-        );
-    }
-    // Two leads with the same funnel key (contacted, called, not reached), and a live call
-    // of the second created now, in the current quarter hour.
-    let now = chrono::Utc::now().naive_utc();
-    app.with_conn(|c| {
-        db::leads::set_status(c, &leads_[..2], LeadStatus::Contacted, now).unwrap();
-        for lead in &leads_[..2] {
-            db::leads::record_attempt(c, *lead, now).unwrap();
-        }
-    });
-    let live = dialing_call(&app, &s, leads_[1], "+12125550401");
-
-    let barrier = std::sync::Barrier::new(2);
-    let (pool_a, pool_b) = (app.ctx().db.clone(), app.ctx().db.clone());
-    let (claim, settle) = std::thread::scope(|scope| {
-        let claim = scope.spawn(|| {
-            let mut conn = pool_a.get().unwrap();
-            db::write_tx(&mut conn, |c| -> diesel::QueryResult<()> {
-                db::leads::set_status(c, &leads_[..1], LeadStatus::Unreachable, now)?;
-                barrier.wait();
-                dialing_call_row(c, &s, leads_[2]);
-                Ok(())
-            })
-        });
-        let settle = scope.spawn(|| {
-            let mut conn = pool_b.get().unwrap();
-            db::write_tx(&mut conn, |c| -> diesel::QueryResult<()> {
-                diesel::update(interactions::table.find(live))
-                    .set((interactions::status.eq("completed"), interactions::outcome.eq("callback")))
-                    .execute(c)?;
-                barrier.wait();
-                db::leads::set_status(c, &leads_[1..2], LeadStatus::Callback, now)?;
-                Ok(())
-            })
-        });
-        (claim.join().unwrap(), settle.join().unwrap())
-    });
-    assert!(claim.is_ok() && settle.is_ok(), "both commit: {claim:?} {settle:?}");
-    assert_rollups_match(&app, "the two writers");
-}
-
-/// A dialing call of `lead`, inserted on `conn` inside the caller's transaction.
-fn dialing_call_row(conn: &mut DbConnection, s: &CallSetup, lead: LeadId) {
-    let to_number = voxdial::domain::phone::E164::parse("+12125550402", None).unwrap();
-    let call = db::interactions::NewInteraction {
-        direction: voxdial::domain::interaction::Direction::Outbound,
-        origin: voxdial::domain::interaction::CallOrigin::Dialer,
-        lead_id: lead,
-        campaign_id: s.campaign,
-        voice_agent_id: Some(s.production),
-        phone_number_id: None,
-        provider_connection_id: Some(s.connection),
-        contact_type: voxdial::domain::interaction::ContactType::First,
-        attempt_number: 1,
-        counts_as_attempt: true,
-        template_version_id: None,
-        rendered_prompt: None,
-        rendered_first_message: None,
-        to_number: &to_number,
-        from_number: None,
-        status: CallStatus::Dialing,
-        outcome: None,
-        error_code: None,
-        error_message: None,
-        initiated_by: None,
-        ended_at: None,
-        created_at: chrono::Utc::now().naive_utc(),
-        lead_week_hour: Some(10),
-    };
-    db::interactions::insert(conn, &call).unwrap();
 }

@@ -8,6 +8,7 @@ mod helpers;
 
 mod agents;
 mod analytics;
+mod analytics_race;
 mod analytics_rollups;
 mod auth;
 mod browser;
