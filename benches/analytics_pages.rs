@@ -17,10 +17,9 @@ mod support;
 
 use chrono::{Days, NaiveDateTime};
 use diesel::prelude::*;
-use support::harness::{database_url, env_number, quiet_settings};
-use support::pages::{login, ms, time_page};
+use support::harness::env_number;
+use support::pages::{login, ms, start_app, time_page};
 use support::{add_campaign, seed_leads};
-use voxdial::app::Application;
 use voxdial::db::schema::interactions;
 use voxdial::db::{self, DbConnection};
 use voxdial::domain::analytics::week_hour;
@@ -201,14 +200,7 @@ async fn main() {
     let call_count = env_number("BENCH_CALLS", 1_000_000);
     let days = env_number("BENCH_CALL_DAYS", 365).max(1);
     let dir = tempfile::tempdir().unwrap();
-    let settings = quiet_settings(database_url(dir.path(), "bench.db"));
-    voxdial::telemetry::init(&settings.log_filter, false);
-    let app = Application::build(settings).await.expect("app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-
-    let ctx = state.ctx.clone();
+    let (base, ctx) = start_app(dir.path()).await;
     let campaigns = {
         let mut conn = ctx.db.get().unwrap();
         let now = ctx.clock.now();

@@ -14,12 +14,11 @@ use std::time::Instant;
 
 mod support;
 
-use support::harness::{database_url, env_number, quiet_settings};
+use support::harness::env_number;
 
 use diesel::prelude::*;
-use support::pages::{login, ms, time_page};
+use support::pages::{login, ms, start_app, time_page};
 use support::{add_campaign, seed_lead, seed_leads};
-use voxdial::app::Application;
 use voxdial::audit::Actor;
 use voxdial::db;
 use voxdial::db::schema::leads;
@@ -31,15 +30,7 @@ async fn main() {
     let lead_count = env_number("BENCH_LEADS", 1_000_000);
     let import_rows = env_number("BENCH_IMPORT_ROWS", 100_000);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = database_url(dir.path(), "bench.db");
-    let settings = quiet_settings(database_url);
-    voxdial::telemetry::init(&settings.log_filter, false);
-    let app = Application::build(settings).await.expect("app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-
-    let ctx = state.ctx.clone();
+    let (base, ctx) = start_app(dir.path()).await;
     let (campaign_id, other_id) = {
         let mut conn = ctx.db.get().unwrap();
         let now = ctx.clock.now();

@@ -14,6 +14,17 @@ pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The real app on a fresh database (SQLite in `dir`, or `VOXDIAL_BENCH_DATABASE_URL`), quiet
+/// and without background loops, serving on a free port: its address and its services.
+pub async fn start_app(dir: &std::path::Path) -> (String, Ctx) {
+    let settings = super::harness::quiet_settings(super::harness::database_url(dir, "bench.db"));
+    voxdial::telemetry::init(&settings.log_filter, false);
+    let app = voxdial::app::Application::build(settings).await.expect("app");
+    let (base, ctx) = (format!("http://127.0.0.1:{}", app.port()), app.ctx());
+    tokio::spawn(app.run_until_stopped());
+    (base, ctx)
+}
+
 /// Creates an admin and returns a client logged in as them.
 pub async fn login(base: &str, ctx: &Ctx) -> reqwest::Client {
     let hash = voxdial::auth::password::hash_blocking("benchmark password").unwrap();

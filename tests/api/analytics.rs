@@ -162,5 +162,10 @@ async fn the_analytics_tab_reads_in_a_browser() {
     browser.click("nav.tabs a[href$='/analytics']").await;
     browser.wait_for_text("Best hours to call").await;
     browser.screenshot("campaign-analytics").await;
+    // And on a phone (the width test asserts nothing scrolls sideways; this is to look at).
+    browser.driver.set_window_rect(0, 0, 390, 1800).await.unwrap();
+    browser.driver.refresh().await.unwrap();
+    browser.wait_for_text("Best hours to call").await;
+    browser.screenshot("campaign-analytics-phone").await;
     browser.quit().await;
 }

@@ -2,14 +2,12 @@
 //! the same rollup keys never wait on or deadlock over a shared row.
 
 use diesel::prelude::*;
+use voxdial::db;
 use voxdial::db::schema::interactions;
-use voxdial::db::{self, DbConnection};
-use voxdial::domain::interaction::CallStatus;
 use voxdial::domain::lead::LeadStatus;
-use voxdial::ids::LeadId;
 
 use crate::analytics_rollups::assert_rollups_match;
-use crate::call_setup::{CallSetup, add_lead, call_setup, dialing_call};
+use crate::call_setup::{add_lead, call_setup, dialing_call, insert_dialing_call};
 
 /// On PostgreSQL, two transactions that touch the same rollup keys in opposite orders — a
 /// dialer claim (a lead's status, then a new call) against a webhook settle (a call's outcome,
@@ -47,7 +45,7 @@ async fn r_analytics_rollup_writers_in_opposite_orders_never_wait_on_or_deadlock
             db::write_tx(&mut conn, |c| -> diesel::QueryResult<()> {
                 db::leads::set_status(c, &leads_[..1], LeadStatus::Unreachable, now)?;
                 barrier.wait();
-                dialing_call_row(c, &s, leads_[2]);
+                insert_dialing_call(c, &s, leads_[2], "+12125550402");
                 Ok(())
             })
         });
@@ -66,35 +64,4 @@ async fn r_analytics_rollup_writers_in_opposite_orders_never_wait_on_or_deadlock
     });
     assert!(claim.is_ok() && settle.is_ok(), "both commit: {claim:?} {settle:?}");
     assert_rollups_match(&app, "the two writers");
-}
-
-/// A dialing call of `lead`, inserted on `conn` inside the caller's transaction.
-fn dialing_call_row(conn: &mut DbConnection, s: &CallSetup, lead: LeadId) {
-    let to_number = voxdial::domain::phone::E164::parse("+12125550402", None).unwrap();
-    let call = db::interactions::NewInteraction {
-        direction: voxdial::domain::interaction::Direction::Outbound,
-        origin: voxdial::domain::interaction::CallOrigin::Dialer,
-        lead_id: lead,
-        campaign_id: s.campaign,
-        voice_agent_id: Some(s.production),
-        phone_number_id: None,
-        provider_connection_id: Some(s.connection),
-        contact_type: voxdial::domain::interaction::ContactType::First,
-        attempt_number: 1,
-        counts_as_attempt: true,
-        template_version_id: None,
-        rendered_prompt: None,
-        rendered_first_message: None,
-        to_number: &to_number,
-        from_number: None,
-        status: CallStatus::Dialing,
-        outcome: None,
-        error_code: None,
-        error_message: None,
-        initiated_by: None,
-        ended_at: None,
-        created_at: chrono::Utc::now().naive_utc(),
-        lead_week_hour: Some(10),
-    };
-    db::interactions::insert(conn, &call).unwrap();
 }

@@ -1,7 +1,7 @@
 //! A campaign ready to call against the fake provider, and webhook helpers.
 
 use serde_json::{Value, json};
-use voxdial::db;
+use voxdial::db::{self, DbConnection};
 use voxdial::domain::interaction::{CallOrigin, CallStatus, ContactType, Direction};
 use voxdial::domain::phone::E164;
 use voxdial::ids::{AgentId, CampaignId, ConnectionId, InteractionId, LeadId, PhoneNumberId, TemplateId};
@@ -180,8 +180,13 @@ pub async fn post_raw_webhook(
 
 /// A call committed as `dialing` whose provider answer has not been stored yet.
 pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: LeadId, to_number: &str) -> InteractionId {
+    app.with_conn(|c| insert_dialing_call(c, s, lead, to_number))
+}
+
+/// A `dialing` call of `lead` inserted on `c` (inside the caller's transaction, if any).
+pub fn insert_dialing_call(c: &mut DbConnection, s: &CallSetup, lead: LeadId, to_number: &str) -> InteractionId {
     let to_number = E164::parse(to_number, None).unwrap();
-    app.with_conn(|c| {
+    {
         db::interactions::insert(
             c,
             &db::interactions::NewInteraction {
@@ -211,7 +216,7 @@ pub fn dialing_call(app: &TestApp, s: &CallSetup, lead: LeadId, to_number: &str)
             },
         )
         .unwrap()
-    })
+    }
 }
 
 /// An app whose provider is the in-process scripted one (knowing the agents `call_setup`

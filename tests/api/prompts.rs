@@ -9,7 +9,7 @@ use crate::call_setup::{add_lead, call_now, call_setup, interaction};
 use crate::helpers::{assert_is_redirect_to, spawn_app};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_saved_draft_is_not_live_until_published_and_old_versions_come_back_as_a_draft() {
+async fn r_prompt_a_saved_draft_is_not_live_until_published_and_old_versions_come_back_as_a_draft() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let id = app.add_template("Opening", "Version one for {{ lead.first_name }}.", "Hi {{ lead.first_name }}").await;
@@ -111,7 +111,7 @@ async fn the_version_page_shows_the_lines_changed_from_the_version_before() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_undefined_variable_is_refused_at_save_with_line_and_column() {
+async fn r_prompt_vars_an_undefined_variable_is_refused_at_save_with_line_and_column() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let response = app
@@ -146,7 +146,7 @@ async fn an_undefined_variable_is_refused_at_save_with_line_and_column() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_live_preview_renders_for_the_sample_lead_and_each_contact_type() {
+async fn r_prompt_vars_the_live_preview_renders_for_the_sample_lead_and_each_contact_type() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     let template = "{% if contact_type == 'returning' %}Welcome back {{ lead.first_name }}{% else %}Hello {{ lead.first_name }}{% endif %} from {{ campaign.name }}";
@@ -281,7 +281,7 @@ fn sent_prompt(body: &serde_json::Value) -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn calls_use_the_published_version_never_the_draft() {
+async fn r_prompt_calls_use_the_published_version_never_the_draft() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let bea = add_lead(&app, s.campaign, &[("first_name", "Bea"), ("phone", "+12125550125")]).await;
@@ -334,7 +334,7 @@ async fn calls_use_the_published_version_never_the_draft() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_agent_speaks_as_its_spoken_name_and_templates_see_its_label_too() {
+async fn r_prompt_vars_an_agent_speaks_as_its_spoken_name_and_templates_see_its_label_too() {
     let app = spawn_app().await;
     let s = call_setup(&app).await;
     let (connection, number) = (s.connection.to_string(), s.main_number.to_string());
